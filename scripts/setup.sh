@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every Debian package torchlean-cpp needs. Idempotent; run as root (or with sudo).
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  g++ cmake ninja-build pkg-config
+  # test and bench
+  googletest libgtest-dev libgmock-dev libbenchmark-dev
+  # libraries
+  libgmp-dev libmpfr-dev nlohmann-json3-dev libopenblas-dev zlib1g-dev
+  # oracles for tests (never a runtime dependency)
+  python3 python3-numpy python3-torch
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "setup: installed ${missing[*]}"
