@@ -26,8 +26,9 @@ struct PayloadSlot {
   Shape shape;
 };
 
-// The slots node `n` needs, with their shapes derived from the node, its parent shapes and its
-// attributes (e.g. linear: weight (out,in), bias (out)). Empty for ops without parameters.
+// The slots node `n` needs, with their shapes derived from the node, its parent's declared shape
+// and its attributes (e.g. linear: weight (out,in), bias (out)), in the order listed above (the
+// order importers consume parameter lists in). Empty for ops without parameters.
 std::vector<PayloadSlot> payload_slots(const Graph& g, const Node& n);
 
 // Node ids that carry parameters, in id order (const, linear, conv2d, batch_norm2d_nchw_eval).

@@ -1,0 +1,10 @@
+// libFuzzer entry for the safetensors reader; the invariant is in fuzz_entries.hpp.
+#include <cstddef>
+#include <cstdint>
+
+#include "fuzz_entries.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  torchlean::fuzz::safetensors({data, size});
+  return 0;
+}

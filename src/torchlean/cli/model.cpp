@@ -1,0 +1,66 @@
+#include "torchlean/cli/model.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "torchlean/cli/args.hpp"
+#include "torchlean/core/error.hpp"
+#include "torchlean/io/bytes.hpp"
+#include "torchlean/io/graph_json.hpp"
+#include "torchlean/io/paramlist_bits.hpp"
+#include "torchlean/io/safetensors.hpp"
+#include "torchlean/io/state_dict.hpp"
+#include "torchlean/ir/check.hpp"
+
+namespace torchlean::cli {
+
+namespace {
+
+ir::Payload load_weights(const ir::Graph& g, const std::filesystem::path& path, const ir::Payload& base) {
+  if (path.extension() == ".safetensors") {
+    ir::Payload p = io::payload_from_safetensors(io::read_safetensors_file(path));
+    for (const auto& [id, slots] : base)
+      for (const auto& [name, t] : slots) p[id].emplace(name, t);
+    return p;
+  }
+  if (path.extension() != ".json")
+    throw UserError(path.string() + ": weights must be .safetensors or .json (state dict or "
+                    "torchlean_paramlist_bits_v1)");
+  std::string text = io::read_file_text(path, "weights");
+  // Only the top-level format tag decides; each reader validates its own schema.
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_object() && j.contains("format") && j["format"] == io::kParamlistBitsFormat)
+    return io::payload_from_paramlist(g, io::read_paramlist_bits(text), base);
+  return io::payload_from_state_dict(g, io::read_state_dict(text), base);
+}
+
+}  // namespace
+
+Model load_model(const std::filesystem::path& graph_path, const std::optional<std::filesystem::path>& weights) {
+  io::GraphJson gj = io::load_graph_json_file(graph_path);
+  Model m{std::move(gj.graph), std::move(gj.inline_payload)};
+  if (weights) m.payload = load_weights(m.graph, *weights, m.payload);
+  ir::check_payload(m.graph, m.payload);
+  return m;
+}
+
+Semantics parse_semantics(const std::string& name) {
+  if (name == "f32") return Semantics::f32;
+  if (name == "f64") return Semantics::f64;
+  if (name == "exact") return Semantics::exact;
+  throw UsageError("--semantics must be f32, f64 or exact, got '" + name + "'");
+}
+
+std::string semantics_name(Semantics s) {
+  switch (s) {
+    case Semantics::f32: return "f32";
+    case Semantics::f64: return "f64";
+    case Semantics::exact: return "exact";
+  }
+  return "?";
+}
+
+std::string format_value(const F32& x) { return to_string(x); }
+std::string format_value(const F64& x) { return to_string(x); }
+std::string format_value(const Exact& x) { return to_string(x); }
+
+}  // namespace torchlean::cli

@@ -1,0 +1,126 @@
+// End-to-end tests of the torchlean program: exit codes (0 ok, 1 user error, 2 usage error),
+// --help on every subcommand, one-line error messages, and run/inspect/dot on small models whose
+// outputs are known exactly.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "torchlean/io/npy.hpp"
+
+namespace {
+
+struct Result {
+  int code;
+  std::string out;  // stdout and stderr together
+};
+
+Result run_cli(const std::string& args) {
+  std::string cmd = std::string(TORCHLEAN_CLI) + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  EXPECT_NE(pipe, nullptr);
+  std::string out;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
+  int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::filesystem::path temp_dir() {
+  auto dir = std::filesystem::temp_directory_path() / ("torchlean_cli_test_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+void write_text(const std::filesystem::path& p, const std::string& text) { std::ofstream(p) << text; }
+
+// y = relu(x) - x on a (3,) input: x = [-2, 0.5, 3] gives [2, -0.5, -3] exactly in every domain.
+const char* kReluGraph = R"({"format": "torchlean.ir.v1", "input_id": 0, "output_id": 2, "nodes": [
+  {"id": 0, "kind": "input", "parents": [], "shape": [3]},
+  {"id": 1, "kind": "relu", "parents": [0], "shape": [3]},
+  {"id": 2, "kind": "sub", "parents": [1, 0], "shape": [3]}]})";
+
+}  // namespace
+
+TEST(Cli, HelpOnEverySubcommandExitsZero) {
+  for (const char* sub : {"inspect", "dot", "run", "demo"}) {
+    Result r = run_cli(std::string(sub) + " --help");
+    EXPECT_EQ(r.code, 0) << sub;
+    EXPECT_NE(r.out.find("usage: torchlean " + std::string(sub)), std::string::npos) << r.out;
+  }
+  EXPECT_EQ(run_cli("--help").code, 0);
+}
+
+TEST(Cli, UsageErrorsExitTwo) {
+  EXPECT_EQ(run_cli("").code, 2);
+  EXPECT_EQ(run_cli("frobnicate").code, 2);
+  EXPECT_EQ(run_cli("inspect").code, 2);                       // missing positional
+  EXPECT_EQ(run_cli("inspect a.json --bogus").code, 2);        // unknown option
+  Result r = run_cli("run m.json --input x.npy --semantics f16");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("--semantics must be f32, f64 or exact"), std::string::npos) << r.out;
+}
+
+TEST(Cli, UserErrorsExitOneWithOneLine) {
+  auto dir = temp_dir();
+  Result missing = run_cli("inspect " + (dir / "nope.json").string());
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_EQ(std::count(missing.out.begin(), missing.out.end(), '\n'), 1) << missing.out;
+  write_text(dir / "bad.json", "{\"format\": \"torchlean.ir.v2\", \"input_id\": 0}");
+  Result bad = run_cli("dot " + (dir / "bad.json").string());
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.out.find("format"), std::string::npos) << bad.out;
+}
+
+TEST(Cli, InspectReportsCheckerVerdict) {
+  auto dir = temp_dir();
+  write_text(dir / "ok.json", kReluGraph);
+  Result ok = run_cli("inspect " + (dir / "ok.json").string());
+  EXPECT_EQ(ok.code, 0) << ok.out;
+  EXPECT_NE(ok.out.find("checker: OK"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("%1 = relu(0) : (3)"), std::string::npos) << ok.out;
+  // A 3x3 max pool on a 1x2x2 image is rejected by the shape checker (TorchLean's contract).
+  write_text(dir / "pool.json", R"({"format": "torchlean.ir.v1", "input_id": 0, "output_id": 1, "nodes": [
+    {"id": 0, "kind": "input", "parents": [], "shape": [1, 2, 2]},
+    {"id": 1, "kind": "max_pool2d", "parents": [0], "shape": [1, 0, 0], "kH": 3, "kW": 3, "stride": 1}]})");
+  Result rejected = run_cli("inspect " + (dir / "pool.json").string());
+  EXPECT_EQ(rejected.code, 1);
+  EXPECT_NE(rejected.out.find("checker: REJECTED: [max_pool2d]"), std::string::npos) << rejected.out;
+}
+
+TEST(Cli, DotWritesGraphviz) {
+  auto dir = temp_dir();
+  write_text(dir / "ok.json", kReluGraph);
+  Result r = run_cli("dot " + (dir / "ok.json").string());
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out.rfind("digraph", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("->"), std::string::npos);
+}
+
+TEST(Cli, RunEvaluatesInEveryDomain) {
+  auto dir = temp_dir();
+  write_text(dir / "ok.json", kReluGraph);
+  torchlean::io::write_npy_file(dir / "x.npy", torchlean::Tensor<double>(torchlean::Shape{3}, {-2.0, 0.5, 3.0}));
+  for (const char* sem : {"f32", "f64"}) {
+    Result r = run_cli("run " + (dir / "ok.json").string() + " --input " + (dir / "x.npy").string() +
+                       " --semantics " + sem + " --output " + (dir / "y.npy").string());
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("[2, -0.5, -3]"), std::string::npos) << r.out;
+    auto y = torchlean::io::read_npy_file(dir / "y.npy");
+    EXPECT_EQ(y.vec(), (std::vector<double>{2.0, -0.5, -3.0}));
+  }
+  Result exact = run_cli("run " + (dir / "ok.json").string() + " --input " + (dir / "x.npy").string() + " --semantics exact");
+  EXPECT_EQ(exact.code, 0) << exact.out;
+  EXPECT_NE(exact.out.find("[2, -1/2, -3]"), std::string::npos) << exact.out;
+  // Wrong input shape: a user error naming both shapes.
+  torchlean::io::write_npy_file(dir / "x4.npy", torchlean::Tensor<double>(torchlean::Shape{4}, {1, 2, 3, 4}));
+  Result bad = run_cli("run " + (dir / "ok.json").string() + " --input " + (dir / "x4.npy").string());
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.out.find("(3)"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("(4)"), std::string::npos) << bad.out;
+}

@@ -1,0 +1,278 @@
+// Op database entries for the value-moving ops (input, const, permute, broadcast_to, reshape,
+// flatten, concat, swap_first_two, transpose3d_last_two) and the seeded random ops. Layout
+// expectations are written out by hand or from the index formula in the op's spec; random draws
+// come from an independent Python implementation of TorchLean's Random.lean (command below).
+#include <cmath>
+
+#include "op_database.hpp"
+
+namespace torchlean::testing {
+
+namespace {
+
+using ir::OpKind;
+
+std::vector<double> iota(int n, double start = 0) {
+  std::vector<double> v;
+  for (int i = 0; i < n; ++i) v.push_back(start + i);
+  return v;
+}
+
+GraphSpec unary(OpKind kind, ir::Attrs attrs, Tensor<double> x, Shape out) {
+  return GraphSpec{kind, std::move(attrs), {std::move(x)}, std::move(out), {}};
+}
+
+// Draws u_j (TorchLean's sampleNat) for the expected values below, produced by this independent
+// re-implementation of Random.lean (splitmix64, keyOf, sampleNat with denom 2^32):
+//   /usr/bin/python3 -c '
+//   M=(1<<64)-1
+//   def sm(x):
+//     z=(x+0x9e3779b97f4a7c15)&M; z=((z^(z>>30))*0xbf58476d1ce4e5b9)&M
+//     z=((z^(z>>27))*0x94d049bb133111eb)&M; return z^(z>>31)
+//   for seed,node,n in [(7,1,6),(0,1,1),(3,1,8)]:
+//     k=sm((seed+node)&M); print(seed,node,[hex(sm((k+j)&M)%(1<<32)) for j in range(n)])'
+// (splitmix64(0) = 0xe220a8397b1dcdaf, the published first SplitMix64 output for seed 0.)
+const std::vector<uint32_t> kDrawsSeed7 = {0x6c0ac966, 0x2a789298, 0xad3516f3,
+                                           0x5c404dde, 0xafcaf297, 0x61a4cd6e};
+const std::vector<uint32_t> kDrawsSeed0 = {0x7439611e};
+const std::vector<uint32_t> kDrawsSeed3 = {0x0dedf5cb, 0x300f9a27, 0x92985897, 0x96e47bda,
+                                           0x06936d7c, 0xfee747e8, 0x923b68ab, 0x6ee87809};
+
+// u / 2^32 exactly (binary64 holds it), its binary32 rounding, and the rational.
+Sample& expect_draws(Sample& s, const std::vector<uint32_t>& draws) {
+  std::vector<double> f64, f32;
+  std::vector<ExactExpect> exact;
+  for (uint32_t u : draws) {
+    double v = std::ldexp(static_cast<double>(u), -32);
+    f64.push_back(v);
+    f32.push_back(static_cast<float>(v));
+    exact.push_back(q(std::to_string(u) + "/4294967296"));
+  }
+  expect_f64(s, f64);
+  expect_f32(s, f32);
+  return expect_exact(s, exact);
+}
+
+Sample& expect_mask(Sample& s, const std::vector<uint32_t>& draws, double keep) {
+  std::vector<double> mask;
+  for (uint32_t u : draws) mask.push_back(std::ldexp(static_cast<double>(u), -32) < keep ? 1.0 : 0.0);
+  return s.ieee_only ? expect_ieee(s, mask) : expect_all(s, mask);
+}
+
+GraphSpec mask_spec(int64_t seed, double keep, Shape out) {
+  return GraphSpec{OpKind::bernoulli_mask, ir::SeedAttrs{seed}, {scalar(keep)}, std::move(out), {}};
+}
+
+GraphSpec broadcast(Tensor<double> x, Shape to) {
+  Shape from = x.shape();
+  return unary(OpKind::broadcast_to, ir::BroadcastToAttrs{from, to}, std::move(x), to);
+}
+
+}  // namespace
+
+OpEntry entry_input() {
+  GraphSpec spec{OpKind::input, ir::NoAttrs{}, {T({2, 3}, {1, -0.0, kInf, -kInf, kNaN, kMinSubF32})}, Shape{2, 3}, {}};
+  Sample s = sample("bound value with specials", spec);
+  expect_ieee(ieee_only(s), {1, -0.0, kInf, -kInf, kNaN, kMinSubF32});
+  Sample v = sample("bound value", GraphSpec{OpKind::input, ir::NoAttrs{}, {T({2}, {0.5, -2})}, Shape{2}, {}});
+  expect_all(v, {0.5, -2});
+  GraphSpec bad{OpKind::input, ir::NoAttrs{}, {T({3}, {1, 2, 3})}, Shape{2}, {}};
+  return OpEntry{OpKind::input, {s, v}, {error("bound tensor has the wrong shape", bad, {"input 0", "(2)", "(3)"})}};
+}
+
+OpEntry entry_constant() {
+  auto constant = [](Tensor<double> value, Shape shape) {
+    return GraphSpec{OpKind::constant, ir::ConstAttrs{shape}, {}, shape, {{"value", std::move(value)}}};
+  };
+  Sample s = sample("payload with specials", constant(T({2, 2}, {1.5, -0.0, kInf, kNaN}), {2, 2}));
+  expect_ieee(ieee_only(s), {1.5, -0.0, kInf, kNaN});
+  Sample v = sample("payload", constant(T({2}, {0.25, -3}), {2}));
+  expect_all(v, {0.25, -3});
+  Sample empty = sample("empty", constant(T({0, 3}, {}), {0, 3}));
+  expect_all(empty, {});
+  GraphSpec missing = constant(T({2}, {1, 2}), {2});
+  missing.slots.clear();
+  GraphSpec wrong = constant(T({3}, {1, 2, 3}), {2, 2});
+  return OpEntry{OpKind::constant, {s, v, empty},
+                 {error("missing payload", missing, {"[const] node 1", "'value'"}),
+                  error("payload shape", wrong, {"[const] node 1", "'value'", "(3)", "(2,2)"})}};
+}
+
+OpEntry entry_permute() {
+  OpEntry e{OpKind::permute, {}, {}};
+  auto permute = [](Tensor<double> x, std::vector<int64_t> perm, Shape out) {
+    return unary(OpKind::permute, ir::PermuteAttrs{std::move(perm)}, std::move(x), std::move(out));
+  };
+  Sample t = sample("transpose", permute(T({2, 3}, {1, 2, 3, 4, 5, 6}), {1, 0}, {3, 2}));
+  e.samples.push_back(expect_all(t, {1, 4, 2, 5, 3, 6}));
+  // x[i][j][k] = 12i + 4j + k; perm (2,0,1) gives out[a][b][c] = x[b][c][a] = 12b + 4c + a.
+  std::vector<double> want;
+  for (int a = 0; a < 4; ++a)
+    for (int b = 0; b < 2; ++b)
+      for (int c = 0; c < 3; ++c) want.push_back(12 * b + 4 * c + a);
+  Sample r3 = sample("rank 3, perm (2,0,1)", permute(T({2, 3, 4}, iota(24)), {2, 0, 1}, {4, 2, 3}));
+  e.samples.push_back(expect_all(r3, want));
+  Sample specials = sample("bits are moved unchanged", permute(T({2, 2}, {-0.0, kNaN, kInf, kMinSubF64}), {1, 0}, {2, 2}));
+  e.samples.push_back(expect_f64(ieee_only(specials), {-0.0, kInf, kNaN, kMinSubF64}));
+  Sample empty = sample("empty", permute(T({0, 2}, {}), {1, 0}, {2, 0}));
+  e.samples.push_back(expect_all(empty, {}));
+  e.errors.push_back(error("not a permutation", permute(T({2, 3}, iota(6)), {0, 0}, {2, 2}),
+                           {"[permute] node 1", "(0,0)"}));
+  return e;
+}
+
+OpEntry entry_rand_uniform() {
+  OpEntry e{OpKind::rand_uniform, {}, {}};
+  e.cross = CrossDomain::rounded_once;  // F64 and Exact hold u / 2^32 exactly, F32 rounds it
+  auto rand = [](int64_t seed, Shape out) {
+    return GraphSpec{OpKind::rand_uniform, ir::SeedAttrs{seed}, {}, std::move(out), {}};
+  };
+  // The op is node 1 (node 0 is the graph's input), so the key is splitmix64(seed + 1).
+  Sample s7 = sample("seed 7, (2,3)", rand(7, {2, 3}));
+  e.samples.push_back(expect_draws(s7, kDrawsSeed7));
+  Sample s0 = sample("seed 0, rank 0", rand(0, {}));
+  e.samples.push_back(expect_draws(s0, kDrawsSeed0));
+  Sample empty = sample("empty", rand(5, {0, 4}));
+  e.samples.push_back(expect_all(empty, {}));
+  GraphSpec with_parent = rand(1, {2});
+  with_parent.inputs = {T({2}, {1, 2})};
+  e.errors.push_back(error("has a parent", with_parent, {"[rand_uniform] node 1", "0 parents", "got 1"}));
+  return e;
+}
+
+OpEntry entry_bernoulli_mask() {
+  OpEntry e{OpKind::bernoulli_mask, {}, {}};
+  e.cross = CrossDomain::exact_f64;
+  e.range = InputRange::unit;
+  // mask_j = 1 exactly when u_j / 2^32 < keepProb; no rescaling by 1/keepProb.
+  Sample half = sample("keep 0.5", mask_spec(3, 0.5, {8}));
+  e.samples.push_back(expect_mask(half, kDrawsSeed3, 0.5));
+  Sample quarter = sample("keep 0.25, (2,4)", mask_spec(3, 0.25, {2, 4}));
+  e.samples.push_back(expect_mask(quarter, kDrawsSeed3, 0.25));
+  Sample none = sample("keep 0", mask_spec(3, 0.0, {8}));
+  e.samples.push_back(expect_all(none, std::vector<double>(8, 0.0)));
+  Sample all = sample("keep 1", mask_spec(3, 1.0, {8}));
+  e.samples.push_back(expect_all(all, std::vector<double>(8, 1.0)));
+  Sample nan = sample("NaN keepProb keeps nothing", mask_spec(3, kNaN, {3}));
+  e.samples.push_back(expect_ieee(ieee_only(nan), {0.0, 0.0, 0.0}));
+  e.errors.push_back(error("keepProb is not a scalar",
+                           GraphSpec{OpKind::bernoulli_mask, ir::SeedAttrs{0}, {T({2}, {0.5, 0.5})}, Shape{2}, {}},
+                           {"[bernoulli_mask] node 1", "(2)"}));
+  return e;
+}
+
+OpEntry entry_broadcast_to() {
+  OpEntry e{OpKind::broadcast_to, {}, {}};
+  // TorchLean's left-aligned greedy rule: (3) -> (3,3) keeps the 3 as the FIRST axis.
+  Sample left = sample("(3) -> (3,3) is left-aligned", broadcast(T({3}, {1, 2, 3}), {3, 3}));
+  e.samples.push_back(expect_all(left, {1, 1, 1, 2, 2, 2, 3, 3, 3}));
+  // 2 matches neither 3 nor 1, so the 3 is a new axis and the vector repeats.
+  Sample expand = sample("(2) -> (3,2) adds an axis", broadcast(T({2}, {1, 2}), {3, 2}));
+  e.samples.push_back(expect_all(expand, {1, 2, 1, 2, 1, 2}));
+  Sample ones = sample("(1,2) -> (3,2) repeats the 1", broadcast(T({1, 2}, {1, 2}), {3, 2}));
+  e.samples.push_back(expect_all(ones, {1, 2, 1, 2, 1, 2}));
+  Sample col = sample("(2,1) -> (2,3)", broadcast(T({2, 1}, {1, 2}), {2, 3}));
+  e.samples.push_back(expect_all(col, {1, 1, 1, 2, 2, 2}));
+  Sample fill = sample("() -> (2,2)", broadcast(scalar(-0.0), {2, 2}));
+  e.samples.push_back(expect_all(fill, {-0.0, -0.0, -0.0, -0.0}));
+  // (2,3) -> (2,4,3): 2 = 2, then 3 != 4 makes 4 a new axis, then 3 = 3: out[i][j][k] = x[i][k].
+  std::vector<double> want;
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 4; ++j)
+      for (int k = 0; k < 3; ++k) want.push_back(10 * i + k);
+  Sample inner = sample("(2,3) -> (2,4,3) inserts a middle axis", broadcast(T({2, 3}, {0, 1, 2, 10, 11, 12}), {2, 4, 3}));
+  e.samples.push_back(expect_all(inner, want));
+  Sample empty = sample("(1) -> (0)", broadcast(T({1}, {5}), {0}));
+  e.samples.push_back(expect_all(empty, {}));
+  e.errors.push_back(error("incompatible", broadcast(T({2}, {1, 2}), {3}), {"[broadcast_to] node 1", "(2)", "(3)"}));
+  GraphSpec wrong_from = broadcast(T({2}, {1, 2}), {2, 2});
+  std::get<ir::BroadcastToAttrs>(wrong_from.attrs).from_shape = Shape{1};
+  e.errors.push_back(error("from_shape differs from the parent", wrong_from, {"[broadcast_to] node 1", "(2)", "(1)"}));
+  return e;
+}
+
+OpEntry entry_reshape() {
+  OpEntry e{OpKind::reshape, {}, {}};
+  auto reshape = [](Tensor<double> x, Shape out) {
+    Shape in = x.shape();
+    return unary(OpKind::reshape, ir::ReshapeAttrs{in, out}, std::move(x), out);
+  };
+  Sample r = sample("(2,3) -> (3,2)", reshape(T({2, 3}, {1, 2, 3, 4, 5, 6}), {3, 2}));
+  e.samples.push_back(expect_all(r, {1, 2, 3, 4, 5, 6}));
+  Sample r0 = sample("(1) -> ()", reshape(T({1}, {-0.0}), {}));
+  e.samples.push_back(expect_all(r0, {-0.0}));
+  Sample empty = sample("(0,3) -> (3,0)", reshape(T({0, 3}, {}), {3, 0}));
+  e.samples.push_back(expect_all(empty, {}));
+  e.errors.push_back(error("element count differs", reshape(T({2, 3}, iota(6)), {4}),
+                           {"[reshape] node 1", "(2,3)", "(4)"}));
+  return e;
+}
+
+OpEntry entry_flatten() {
+  OpEntry e{OpKind::flatten, {}, {}};
+  auto flatten = [](Tensor<double> x) {
+    Shape in = x.shape();
+    return unary(OpKind::flatten, ir::FlattenAttrs{in}, std::move(x), Shape{in.numel()});
+  };
+  Sample f = sample("(2,2) -> (4)", flatten(T({2, 2}, {1, 2, 3, 4})));
+  e.samples.push_back(expect_all(f, {1, 2, 3, 4}));
+  Sample r0 = sample("() -> (1)", flatten(scalar(9)));
+  e.samples.push_back(expect_all(r0, {9}));
+  Sample empty = sample("(0,5) -> (0)", flatten(T({0, 5}, {})));
+  e.samples.push_back(expect_all(empty, {}));
+  GraphSpec bad = flatten(T({2, 2}, {1, 2, 3, 4}));
+  std::get<ir::FlattenAttrs>(bad.attrs).value_shape = Shape{4};
+  e.errors.push_back(error("value_shape differs from the parent", bad, {"[flatten] node 1", "(2,2)", "(4)"}));
+  return e;
+}
+
+OpEntry entry_concat() {
+  OpEntry e{OpKind::concat, {}, {}};
+  auto concat = [](std::vector<Tensor<double>> xs, int64_t axis, Shape out) {
+    return GraphSpec{OpKind::concat, ir::AxisAttrs{axis}, std::move(xs), std::move(out), {}};
+  };
+  Sample a0 = sample("axis 0", concat({T({1, 2}, {1, 2}), T({2, 2}, {3, 4, 5, 6})}, 0, {3, 2}));
+  e.samples.push_back(expect_all(a0, {1, 2, 3, 4, 5, 6}));
+  Sample a1 = sample("axis 1", concat({T({2, 1}, {1, 2}), T({2, 2}, {3, 4, 5, 6})}, 1, {2, 3}));
+  e.samples.push_back(expect_all(a1, {1, 3, 4, 2, 5, 6}));
+  Sample three = sample("three parents", concat({T({1}, {1}), T({2}, {2, 3}), T({1}, {-0.0})}, 0, {4}));
+  e.samples.push_back(expect_all(three, {1, 2, 3, -0.0}));
+  Sample empty_part = sample("an empty parent", concat({T({2, 0}, {}), T({2, 2}, {1, 2, 3, 4})}, 1, {2, 2}));
+  e.samples.push_back(expect_all(empty_part, {1, 2, 3, 4}));
+  e.errors.push_back(error("one parent", concat({T({2}, {1, 2})}, 0, {2}), {"[concat] node 1", "at least 2"}));
+  e.errors.push_back(error("shapes differ off the axis", concat({T({2, 1}, {1, 2}), T({3, 1}, {1, 2, 3})}, 1, {2, 2}),
+                           {"[concat] node 2", "(3,1)", "(2,1)"}));
+  return e;
+}
+
+OpEntry entry_swap_first_two() {
+  OpEntry e{OpKind::swap_first_two, {}, {}};
+  auto swap = [](Tensor<double> x, Shape out) {
+    return unary(OpKind::swap_first_two, ir::NoAttrs{}, std::move(x), std::move(out));
+  };
+  Sample m = sample("(2,3) -> (3,2)", swap(T({2, 3}, {1, 2, 3, 4, 5, 6}), {3, 2}));
+  e.samples.push_back(expect_all(m, {1, 4, 2, 5, 3, 6}));
+  // y[j][i][r] = x[i][j][r] with x[i][j][r] = 4i + 2j + r.
+  Sample r3 = sample("(2,2,2) keeps the last axis", swap(T({2, 2, 2}, iota(8)), {2, 2, 2}));
+  e.samples.push_back(expect_all(r3, {0, 1, 4, 5, 2, 3, 6, 7}));
+  Sample empty = sample("(0,3) -> (3,0)", swap(T({0, 3}, {}), {3, 0}));
+  e.samples.push_back(expect_all(empty, {}));
+  e.errors.push_back(error("rank 1", swap(T({2}, {1, 2}), {2}), {"[swap_first_two] node 1", "(2)"}));
+  return e;
+}
+
+OpEntry entry_transpose3d_last_two() {
+  OpEntry e{OpKind::transpose3d_last_two, {}, {}};
+  auto tr = [](Tensor<double> x, Shape out) {
+    return unary(OpKind::transpose3d_last_two, ir::NoAttrs{}, std::move(x), std::move(out));
+  };
+  // x[i][j][k] = 6i + 3j + k of shape (2,2,3); y[i][k][j] = x[i][j][k].
+  Sample t = sample("(2,2,3) -> (2,3,2)", tr(T({2, 2, 3}, iota(12)), {2, 3, 2}));
+  e.samples.push_back(expect_all(t, {0, 3, 1, 4, 2, 5, 6, 9, 7, 10, 8, 11}));
+  Sample empty = sample("(0,2,3) -> (0,3,2)", tr(T({0, 2, 3}, {}), {0, 3, 2}));
+  e.samples.push_back(expect_all(empty, {}));
+  e.errors.push_back(error("rank 2", tr(T({2, 2}, {1, 2, 3, 4}), {2, 2}), {"[transpose3d_last_two] node 1", "(2,2)"}));
+  return e;
+}
+
+}  // namespace torchlean::testing
