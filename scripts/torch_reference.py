@@ -35,8 +35,9 @@ MLP_FIXTURE = "../shared/data/torchlean/Interop/PyTorch/MLP/mlp.json"  # relativ
 OUT_PATH = os.path.join(REPO, "tests", "conformance", "data", "torch_reference.json")
 
 # Largest ulp distance from the correctly rounded result that PyTorch's float64 CPU kernels may
-# have: exp/log/sin/cos/tanh go through SLEEF's *_u10 routines (documented max error 1.0 ulp);
-# sigmoid is 1/(1+exp(-x)) in three roundings, relative error < 4u, hence < 4 ulp.
+# have: exp/log/sin/cos/tanh go through SLEEF's *_u10 routines (documented max error 1.0 ulp) on
+# the vectorised path and glibc on the scalar tail; sigmoid is 1/(1+exp(-x)) in three roundings,
+# relative error < 4u, hence < 4 ulp. Stats.check_elementary enforces these on every stored value.
 TORCH_ULP_BOUND = {"exp": 1, "log": 1, "sin": 1, "cos": 1, "tanh": 1, "sigmoid": 4}
 
 INF = float("inf")
@@ -464,7 +465,7 @@ def gen_layout(g):
     g.add("reshape/scalar", "reshape", {"in_shape": [], "out_shape": [1, 1]}, [x], x.reshape(1, 1))
     x = g.mixed([4, 1, 2])
     g.add("transpose3d_last_two/extra", "transpose3d_last_two", {}, [x], x.transpose(1, 2))
-    for i, (rank, k) in enumerate([(1, 2), (2, 3), (3, 2), (3, 4), (2, 1)]):
+    for i, (rank, k) in enumerate([(1, 2), (2, 3), (3, 2), (3, 4), (2, 2)]):  # TorchLean: k >= 2
         axis = g.rnd.randrange(rank)
         base = g.shape(rank)
         parts = []

@@ -9,6 +9,7 @@
 #include "torchlean/core/error.hpp"
 #include "torchlean/interp/evaluator.hpp"
 #include "torchlean/ir/op_kind.hpp"
+#include "torchlean/scalar/f32.hpp"
 
 namespace torchlean::conformance {
 

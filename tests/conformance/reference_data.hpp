@@ -15,7 +15,6 @@
 #include "torchlean/core/tensor.hpp"
 #include "torchlean/ir/graph.hpp"
 #include "torchlean/ir/payload.hpp"
-#include "torchlean/scalar/f32.hpp"
 
 namespace torchlean::conformance {
 

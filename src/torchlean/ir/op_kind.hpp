@@ -1,6 +1,6 @@
 // The one op registry. Every table keyed by op (names, JSON kinds, arities, attribute types,
 // shape rules, reference semantics) is generated from TORCHLEAN_OPS, so forgetting an op fails
-// to compile. Arity -1 means variadic (concat: at least 1).
+// to compile. Arity -1 means variadic (concat: at least 2, checked by its shape rule).
 #pragma once
 #include <array>
 #include <cstdint>
