@@ -384,6 +384,8 @@ TEST(GraphJson, WriterRejectsValuesOutsideTheSchema) {
   p[0].emplace("eps", Tensor<double>(Shape{2}, std::vector<double>{1e-5, 1e-5}));
   expect_user_error([&] { write_graph_json(g, p); }, "graph_json: node 0 (batch_norm2d_nchw_eval): ",
                     {"eps must be one finite number"});
+  g.nodes[0] = ir::Node{3, {}, OpKind::input, ir::NoAttrs{}, Shape{1}};
+  expect_user_error([&] { write_graph_json(g); }, "graph_json: node at position 0 has id 3", {});
 }
 
 }  // namespace

@@ -366,7 +366,13 @@ std::string write_graph_json(const ir::Graph& g, const ir::Payload& payload) {
     root["output_ids"] = naturals(g.output_ids, "output_ids");
   }
   Json nodes = Json::array();
-  for (const ir::Node& n : g.nodes) nodes.push_back(node_json(n, payload));
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    // The reader requires ids 0, 1, 2, ...; refuse to write a file it would reject.
+    if (g.nodes[i].id != static_cast<int64_t>(i))
+      throw UserError("graph_json: node at position " + std::to_string(i) + " has id " +
+                      std::to_string(g.nodes[i].id) + "; ids must equal positions");
+    nodes.push_back(node_json(g.nodes[i], payload));
+  }
   root["nodes"] = std::move(nodes);
   return detail::dump_json(root, "graph_json", 2) + "\n";
 }
