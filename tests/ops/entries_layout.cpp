@@ -55,7 +55,8 @@ Sample& expect_draws(Sample& s, const std::vector<uint32_t>& draws) {
 
 Sample& expect_mask(Sample& s, const std::vector<uint32_t>& draws, double keep) {
   std::vector<double> mask;
-  for (uint32_t u : draws) mask.push_back(std::ldexp(static_cast<double>(u), -32) < keep ? 1.0 : 0.0);
+  for (uint32_t u : draws)
+    mask.push_back(std::ldexp(static_cast<double>(u), -32) < keep ? 1.0 : 0.0);
   return s.ieee_only ? expect_ieee(s, mask) : expect_all(s, mask);
 }
 
@@ -71,29 +72,40 @@ GraphSpec broadcast(Tensor<double> x, Shape to) {
 }  // namespace
 
 OpEntry entry_input() {
-  GraphSpec spec{OpKind::input, ir::NoAttrs{}, {T({2, 3}, {1, -0.0, kInf, -kInf, kNaN, kMinSubF32})}, Shape{2, 3}, {}};
+  GraphSpec spec{OpKind::input,
+                 ir::NoAttrs{},
+                 {tensor({2, 3}, {1, -0.0, kInf, -kInf, kNaN, kMinSubF32})},
+                 Shape{2, 3},
+                 {}};
   Sample s = sample("bound value with specials", spec);
   expect_ieee(ieee_only(s), {1, -0.0, kInf, -kInf, kNaN, kMinSubF32});
-  Sample v = sample("bound value", GraphSpec{OpKind::input, ir::NoAttrs{}, {T({2}, {0.5, -2})}, Shape{2}, {}});
+  Sample v =
+      sample("bound value",
+             GraphSpec{OpKind::input, ir::NoAttrs{}, {tensor({2}, {0.5, -2})}, Shape{2}, {}});
   expect_all(v, {0.5, -2});
-  GraphSpec bad{OpKind::input, ir::NoAttrs{}, {T({3}, {1, 2, 3})}, Shape{2}, {}};
-  return OpEntry{OpKind::input, {s, v}, {error("bound tensor has the wrong shape", bad, {"input 0", "(2)", "(3)"})}};
+  GraphSpec bad{OpKind::input, ir::NoAttrs{}, {tensor({3}, {1, 2, 3})}, Shape{2}, {}};
+  return OpEntry{OpKind::input,
+                 {s, v},
+                 {error("bound tensor has the wrong shape", bad, {"input 0", "(2)", "(3)"})}};
 }
 
 OpEntry entry_constant() {
   auto constant = [](Tensor<double> value, Shape shape) {
-    return GraphSpec{OpKind::constant, ir::ConstAttrs{shape}, {}, shape, {{"value", std::move(value)}}};
+    return GraphSpec{
+        OpKind::constant, ir::ConstAttrs{shape}, {}, shape, {{"value", std::move(value)}}};
   };
-  Sample s = sample("payload with specials", constant(T({2, 2}, {1.5, -0.0, kInf, kNaN}), {2, 2}));
+  Sample s =
+      sample("payload with specials", constant(tensor({2, 2}, {1.5, -0.0, kInf, kNaN}), {2, 2}));
   expect_ieee(ieee_only(s), {1.5, -0.0, kInf, kNaN});
-  Sample v = sample("payload", constant(T({2}, {0.25, -3}), {2}));
+  Sample v = sample("payload", constant(tensor({2}, {0.25, -3}), {2}));
   expect_all(v, {0.25, -3});
-  Sample empty = sample("empty", constant(T({0, 3}, {}), {0, 3}));
+  Sample empty = sample("empty", constant(tensor({0, 3}, {}), {0, 3}));
   expect_all(empty, {});
-  GraphSpec missing = constant(T({2}, {1, 2}), {2});
+  GraphSpec missing = constant(tensor({2}, {1, 2}), {2});
   missing.slots.clear();
-  GraphSpec wrong = constant(T({3}, {1, 2, 3}), {2, 2});
-  return OpEntry{OpKind::constant, {s, v, empty},
+  GraphSpec wrong = constant(tensor({3}, {1, 2, 3}), {2, 2});
+  return OpEntry{OpKind::constant,
+                 {s, v, empty},
                  {error("missing payload", missing, {"[const] node 1", "'value'"}),
                   error("payload shape", wrong, {"[const] node 1", "'value'", "(3)", "(2,2)"})}};
 }
@@ -103,20 +115,22 @@ OpEntry entry_permute() {
   auto permute = [](Tensor<double> x, std::vector<int64_t> perm, Shape out) {
     return unary(OpKind::permute, ir::PermuteAttrs{std::move(perm)}, std::move(x), std::move(out));
   };
-  Sample t = sample("transpose", permute(T({2, 3}, {1, 2, 3, 4, 5, 6}), {1, 0}, {3, 2}));
+  Sample t = sample("transpose", permute(tensor({2, 3}, {1, 2, 3, 4, 5, 6}), {1, 0}, {3, 2}));
   e.samples.push_back(expect_all(t, {1, 4, 2, 5, 3, 6}));
   // x[i][j][k] = 12i + 4j + k; perm (2,0,1) gives out[a][b][c] = x[b][c][a] = 12b + 4c + a.
   std::vector<double> want;
   for (int a = 0; a < 4; ++a)
     for (int b = 0; b < 2; ++b)
       for (int c = 0; c < 3; ++c) want.push_back(12 * b + 4 * c + a);
-  Sample r3 = sample("rank 3, perm (2,0,1)", permute(T({2, 3, 4}, iota(24)), {2, 0, 1}, {4, 2, 3}));
+  Sample r3 =
+      sample("rank 3, perm (2,0,1)", permute(tensor({2, 3, 4}, iota(24)), {2, 0, 1}, {4, 2, 3}));
   e.samples.push_back(expect_all(r3, want));
-  Sample specials = sample("bits are moved unchanged", permute(T({2, 2}, {-0.0, kNaN, kInf, kMinSubF64}), {1, 0}, {2, 2}));
+  Sample specials = sample("bits are moved unchanged",
+                           permute(tensor({2, 2}, {-0.0, kNaN, kInf, kMinSubF64}), {1, 0}, {2, 2}));
   e.samples.push_back(expect_f64(ieee_only(specials), {-0.0, kInf, kNaN, kMinSubF64}));
-  Sample empty = sample("empty", permute(T({0, 2}, {}), {1, 0}, {2, 0}));
+  Sample empty = sample("empty", permute(tensor({0, 2}, {}), {1, 0}, {2, 0}));
   e.samples.push_back(expect_all(empty, {}));
-  e.errors.push_back(error("not a permutation", permute(T({2, 3}, iota(6)), {0, 0}, {2, 2}),
+  e.errors.push_back(error("not a permutation", permute(tensor({2, 3}, iota(6)), {0, 0}, {2, 2}),
                            {"[permute] node 1", "(0,0)"}));
   return e;
 }
@@ -135,8 +149,9 @@ OpEntry entry_rand_uniform() {
   Sample empty = sample("empty", rand(5, {0, 4}));
   e.samples.push_back(expect_all(empty, {}));
   GraphSpec with_parent = rand(1, {2});
-  with_parent.inputs = {T({2}, {1, 2})};
-  e.errors.push_back(error("has a parent", with_parent, {"[rand_uniform] node 1", "0 parents", "got 1"}));
+  with_parent.inputs = {tensor({2}, {1, 2})};
+  e.errors.push_back(
+      error("has a parent", with_parent, {"[rand_uniform] node 1", "0 parents", "got 1"}));
   return e;
 }
 
@@ -155,23 +170,24 @@ OpEntry entry_bernoulli_mask() {
   e.samples.push_back(expect_all(all, std::vector<double>(8, 1.0)));
   Sample nan = sample("NaN keepProb keeps nothing", mask_spec(3, kNaN, {3}));
   e.samples.push_back(expect_ieee(ieee_only(nan), {0.0, 0.0, 0.0}));
-  e.errors.push_back(error("keepProb is not a scalar",
-                           GraphSpec{OpKind::bernoulli_mask, ir::SeedAttrs{0}, {T({2}, {0.5, 0.5})}, Shape{2}, {}},
-                           {"[bernoulli_mask] node 1", "(2)"}));
+  e.errors.push_back(error(
+      "keepProb is not a scalar",
+      GraphSpec{OpKind::bernoulli_mask, ir::SeedAttrs{0}, {tensor({2}, {0.5, 0.5})}, Shape{2}, {}},
+      {"[bernoulli_mask] node 1", "(2)"}));
   return e;
 }
 
 OpEntry entry_broadcast_to() {
   OpEntry e{OpKind::broadcast_to, {}, {}};
   // TorchLean's left-aligned greedy rule: (3) -> (3,3) keeps the 3 as the FIRST axis.
-  Sample left = sample("(3) -> (3,3) is left-aligned", broadcast(T({3}, {1, 2, 3}), {3, 3}));
+  Sample left = sample("(3) -> (3,3) is left-aligned", broadcast(tensor({3}, {1, 2, 3}), {3, 3}));
   e.samples.push_back(expect_all(left, {1, 1, 1, 2, 2, 2, 3, 3, 3}));
   // 2 matches neither 3 nor 1, so the 3 is a new axis and the vector repeats.
-  Sample expand = sample("(2) -> (3,2) adds an axis", broadcast(T({2}, {1, 2}), {3, 2}));
+  Sample expand = sample("(2) -> (3,2) adds an axis", broadcast(tensor({2}, {1, 2}), {3, 2}));
   e.samples.push_back(expect_all(expand, {1, 2, 1, 2, 1, 2}));
-  Sample ones = sample("(1,2) -> (3,2) repeats the 1", broadcast(T({1, 2}, {1, 2}), {3, 2}));
+  Sample ones = sample("(1,2) -> (3,2) repeats the 1", broadcast(tensor({1, 2}, {1, 2}), {3, 2}));
   e.samples.push_back(expect_all(ones, {1, 2, 1, 2, 1, 2}));
-  Sample col = sample("(2,1) -> (2,3)", broadcast(T({2, 1}, {1, 2}), {2, 3}));
+  Sample col = sample("(2,1) -> (2,3)", broadcast(tensor({2, 1}, {1, 2}), {2, 3}));
   e.samples.push_back(expect_all(col, {1, 1, 1, 2, 2, 2}));
   Sample fill = sample("() -> (2,2)", broadcast(scalar(-0.0), {2, 2}));
   e.samples.push_back(expect_all(fill, {-0.0, -0.0, -0.0, -0.0}));
@@ -180,14 +196,17 @@ OpEntry entry_broadcast_to() {
   for (int i = 0; i < 2; ++i)
     for (int j = 0; j < 4; ++j)
       for (int k = 0; k < 3; ++k) want.push_back(10 * i + k);
-  Sample inner = sample("(2,3) -> (2,4,3) inserts a middle axis", broadcast(T({2, 3}, {0, 1, 2, 10, 11, 12}), {2, 4, 3}));
+  Sample inner = sample("(2,3) -> (2,4,3) inserts a middle axis",
+                        broadcast(tensor({2, 3}, {0, 1, 2, 10, 11, 12}), {2, 4, 3}));
   e.samples.push_back(expect_all(inner, want));
-  Sample empty = sample("(1) -> (0)", broadcast(T({1}, {5}), {0}));
+  Sample empty = sample("(1) -> (0)", broadcast(tensor({1}, {5}), {0}));
   e.samples.push_back(expect_all(empty, {}));
-  e.errors.push_back(error("incompatible", broadcast(T({2}, {1, 2}), {3}), {"[broadcast_to] node 1", "(2)", "(3)"}));
-  GraphSpec wrong_from = broadcast(T({2}, {1, 2}), {2, 2});
+  e.errors.push_back(error("incompatible", broadcast(tensor({2}, {1, 2}), {3}),
+                           {"[broadcast_to] node 1", "(2)", "(3)"}));
+  GraphSpec wrong_from = broadcast(tensor({2}, {1, 2}), {2, 2});
   std::get<ir::BroadcastToAttrs>(wrong_from.attrs).from_shape = Shape{1};
-  e.errors.push_back(error("from_shape differs from the parent", wrong_from, {"[broadcast_to] node 1", "(2)", "(1)"}));
+  e.errors.push_back(error("from_shape differs from the parent", wrong_from,
+                           {"[broadcast_to] node 1", "(2)", "(1)"}));
   return e;
 }
 
@@ -197,13 +216,13 @@ OpEntry entry_reshape() {
     Shape in = x.shape();
     return unary(OpKind::reshape, ir::ReshapeAttrs{in, out}, std::move(x), out);
   };
-  Sample r = sample("(2,3) -> (3,2)", reshape(T({2, 3}, {1, 2, 3, 4, 5, 6}), {3, 2}));
+  Sample r = sample("(2,3) -> (3,2)", reshape(tensor({2, 3}, {1, 2, 3, 4, 5, 6}), {3, 2}));
   e.samples.push_back(expect_all(r, {1, 2, 3, 4, 5, 6}));
-  Sample r0 = sample("(1) -> ()", reshape(T({1}, {-0.0}), {}));
+  Sample r0 = sample("(1) -> ()", reshape(tensor({1}, {-0.0}), {}));
   e.samples.push_back(expect_all(r0, {-0.0}));
-  Sample empty = sample("(0,3) -> (3,0)", reshape(T({0, 3}, {}), {3, 0}));
+  Sample empty = sample("(0,3) -> (3,0)", reshape(tensor({0, 3}, {}), {3, 0}));
   e.samples.push_back(expect_all(empty, {}));
-  e.errors.push_back(error("element count differs", reshape(T({2, 3}, iota(6)), {4}),
+  e.errors.push_back(error("element count differs", reshape(tensor({2, 3}, iota(6)), {4}),
                            {"[reshape] node 1", "(2,3)", "(4)"}));
   return e;
 }
@@ -214,15 +233,16 @@ OpEntry entry_flatten() {
     Shape in = x.shape();
     return unary(OpKind::flatten, ir::FlattenAttrs{in}, std::move(x), Shape{in.numel()});
   };
-  Sample f = sample("(2,2) -> (4)", flatten(T({2, 2}, {1, 2, 3, 4})));
+  Sample f = sample("(2,2) -> (4)", flatten(tensor({2, 2}, {1, 2, 3, 4})));
   e.samples.push_back(expect_all(f, {1, 2, 3, 4}));
   Sample r0 = sample("() -> (1)", flatten(scalar(9)));
   e.samples.push_back(expect_all(r0, {9}));
-  Sample empty = sample("(0,5) -> (0)", flatten(T({0, 5}, {})));
+  Sample empty = sample("(0,5) -> (0)", flatten(tensor({0, 5}, {})));
   e.samples.push_back(expect_all(empty, {}));
-  GraphSpec bad = flatten(T({2, 2}, {1, 2, 3, 4}));
+  GraphSpec bad = flatten(tensor({2, 2}, {1, 2, 3, 4}));
   std::get<ir::FlattenAttrs>(bad.attrs).value_shape = Shape{4};
-  e.errors.push_back(error("value_shape differs from the parent", bad, {"[flatten] node 1", "(2,2)", "(4)"}));
+  e.errors.push_back(
+      error("value_shape differs from the parent", bad, {"[flatten] node 1", "(2,2)", "(4)"}));
   return e;
 }
 
@@ -231,16 +251,23 @@ OpEntry entry_concat() {
   auto concat = [](std::vector<Tensor<double>> xs, int64_t axis, Shape out) {
     return GraphSpec{OpKind::concat, ir::AxisAttrs{axis}, std::move(xs), std::move(out), {}};
   };
-  Sample a0 = sample("axis 0", concat({T({1, 2}, {1, 2}), T({2, 2}, {3, 4, 5, 6})}, 0, {3, 2}));
+  Sample a0 =
+      sample("axis 0", concat({tensor({1, 2}, {1, 2}), tensor({2, 2}, {3, 4, 5, 6})}, 0, {3, 2}));
   e.samples.push_back(expect_all(a0, {1, 2, 3, 4, 5, 6}));
-  Sample a1 = sample("axis 1", concat({T({2, 1}, {1, 2}), T({2, 2}, {3, 4, 5, 6})}, 1, {2, 3}));
+  Sample a1 =
+      sample("axis 1", concat({tensor({2, 1}, {1, 2}), tensor({2, 2}, {3, 4, 5, 6})}, 1, {2, 3}));
   e.samples.push_back(expect_all(a1, {1, 3, 4, 2, 5, 6}));
-  Sample three = sample("three parents", concat({T({1}, {1}), T({2}, {2, 3}), T({1}, {-0.0})}, 0, {4}));
+  Sample three =
+      sample("three parents",
+             concat({tensor({1}, {1}), tensor({2}, {2, 3}), tensor({1}, {-0.0})}, 0, {4}));
   e.samples.push_back(expect_all(three, {1, 2, 3, -0.0}));
-  Sample empty_part = sample("an empty parent", concat({T({2, 0}, {}), T({2, 2}, {1, 2, 3, 4})}, 1, {2, 2}));
+  Sample empty_part = sample("an empty parent",
+                             concat({tensor({2, 0}, {}), tensor({2, 2}, {1, 2, 3, 4})}, 1, {2, 2}));
   e.samples.push_back(expect_all(empty_part, {1, 2, 3, 4}));
-  e.errors.push_back(error("one parent", concat({T({2}, {1, 2})}, 0, {2}), {"[concat] node 1", "at least 2"}));
-  e.errors.push_back(error("shapes differ off the axis", concat({T({2, 1}, {1, 2}), T({3, 1}, {1, 2, 3})}, 1, {2, 2}),
+  e.errors.push_back(error("one parent", concat({tensor({2}, {1, 2})}, 0, {2}),
+                           {"[concat] node 1", "at least 2"}));
+  e.errors.push_back(error("shapes differ off the axis",
+                           concat({tensor({2, 1}, {1, 2}), tensor({3, 1}, {1, 2, 3})}, 1, {2, 2}),
                            {"[concat] node 2", "(3,1)", "(2,1)"}));
   return e;
 }
@@ -250,14 +277,15 @@ OpEntry entry_swap_first_two() {
   auto swap = [](Tensor<double> x, Shape out) {
     return unary(OpKind::swap_first_two, ir::NoAttrs{}, std::move(x), std::move(out));
   };
-  Sample m = sample("(2,3) -> (3,2)", swap(T({2, 3}, {1, 2, 3, 4, 5, 6}), {3, 2}));
+  Sample m = sample("(2,3) -> (3,2)", swap(tensor({2, 3}, {1, 2, 3, 4, 5, 6}), {3, 2}));
   e.samples.push_back(expect_all(m, {1, 4, 2, 5, 3, 6}));
   // y[j][i][r] = x[i][j][r] with x[i][j][r] = 4i + 2j + r.
-  Sample r3 = sample("(2,2,2) keeps the last axis", swap(T({2, 2, 2}, iota(8)), {2, 2, 2}));
+  Sample r3 = sample("(2,2,2) keeps the last axis", swap(tensor({2, 2, 2}, iota(8)), {2, 2, 2}));
   e.samples.push_back(expect_all(r3, {0, 1, 4, 5, 2, 3, 6, 7}));
-  Sample empty = sample("(0,3) -> (3,0)", swap(T({0, 3}, {}), {3, 0}));
+  Sample empty = sample("(0,3) -> (3,0)", swap(tensor({0, 3}, {}), {3, 0}));
   e.samples.push_back(expect_all(empty, {}));
-  e.errors.push_back(error("rank 1", swap(T({2}, {1, 2}), {2}), {"[swap_first_two] node 1", "(2)"}));
+  e.errors.push_back(
+      error("rank 1", swap(tensor({2}, {1, 2}), {2}), {"[swap_first_two] node 1", "(2)"}));
   return e;
 }
 
@@ -267,11 +295,12 @@ OpEntry entry_transpose3d_last_two() {
     return unary(OpKind::transpose3d_last_two, ir::NoAttrs{}, std::move(x), std::move(out));
   };
   // x[i][j][k] = 6i + 3j + k of shape (2,2,3); y[i][k][j] = x[i][j][k].
-  Sample t = sample("(2,2,3) -> (2,3,2)", tr(T({2, 2, 3}, iota(12)), {2, 3, 2}));
+  Sample t = sample("(2,2,3) -> (2,3,2)", tr(tensor({2, 2, 3}, iota(12)), {2, 3, 2}));
   e.samples.push_back(expect_all(t, {0, 3, 1, 4, 2, 5, 6, 9, 7, 10, 8, 11}));
-  Sample empty = sample("(0,2,3) -> (0,3,2)", tr(T({0, 2, 3}, {}), {0, 3, 2}));
+  Sample empty = sample("(0,2,3) -> (0,3,2)", tr(tensor({0, 2, 3}, {}), {0, 3, 2}));
   e.samples.push_back(expect_all(empty, {}));
-  e.errors.push_back(error("rank 2", tr(T({2, 2}, {1, 2, 3, 4}), {2, 2}), {"[transpose3d_last_two] node 1", "(2,2)"}));
+  e.errors.push_back(error("rank 2", tr(tensor({2, 2}, {1, 2, 3, 4}), {2, 2}),
+                           {"[transpose3d_last_two] node 1", "(2,2)"}));
   return e;
 }
 

@@ -25,9 +25,15 @@ GraphSpec batch_norm(Tensor<double> x, std::vector<double> gamma, std::vector<do
                      std::vector<double> mean, std::vector<double> var, double eps) {
   int64_t c = static_cast<int64_t>(gamma.size());
   Shape s = x.shape();
-  return GraphSpec{OpKind::batch_norm2d_nchw_eval, ir::BatchNormAttrs{c}, {std::move(x)}, s,
-                   {{"gamma", T({c}, gamma)}, {"beta", T({c}, beta)}, {"mean", T({c}, mean)},
-                    {"var", T({c}, var)}, {"eps", scalar(eps)}}};
+  return GraphSpec{OpKind::batch_norm2d_nchw_eval,
+                   ir::BatchNormAttrs{c},
+                   {std::move(x)},
+                   s,
+                   {{"gamma", tensor({c}, gamma)},
+                    {"beta", tensor({c}, beta)},
+                    {"mean", tensor({c}, mean)},
+                    {"var", tensor({c}, var)},
+                    {"eps", scalar(eps)}}};
 }
 
 // TorchLean's layernorm of one row in the arithmetic of T (float or double), with eps the nearest
@@ -83,8 +89,9 @@ std::vector<ExactExpect> layernorm_exact(const std::vector<double>& row) {
 }
 
 Sample layernorm_sample(std::string name, std::vector<double> row) {
-  Sample s = sample(std::move(name), axis_op(OpKind::layernorm, T({static_cast<int64_t>(row.size())}, row), 0,
-                                             {static_cast<int64_t>(row.size())}));
+  Sample s = sample(std::move(name),
+                    axis_op(OpKind::layernorm, tensor({static_cast<int64_t>(row.size())}, row), 0,
+                            {static_cast<int64_t>(row.size())}));
   expect_f64(s, layernorm_row<double>(row, 1e-6));
   expect_f32(s, layernorm_row<float>(row, 1e-6f));
   return expect_exact(s, layernorm_exact(row));
@@ -94,22 +101,29 @@ Sample layernorm_sample(std::string name, std::vector<double> row) {
 
 OpEntry entry_reduce_sum() {
   OpEntry e{OpKind::reduce_sum, {}, {}};
-  Tensor<double> m = T({2, 3}, {1, 2, 3, 4, 5, 6});
+  Tensor<double> m = tensor({2, 3}, {1, 2, 3, 4, 5, 6});
   Sample ax0 = sample("axis 0", axis_op(OpKind::reduce_sum, m, 0, {3}));
   e.samples.push_back(expect_all(ax0, {5, 7, 9}));
   Sample ax1 = sample("axis 1", axis_op(OpKind::reduce_sum, m, 1, {2}));
   e.samples.push_back(expect_all(ax1, {6, 15}));
-  Sample mid = sample("middle axis of rank 3", axis_op(OpKind::reduce_sum, T({2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8}), 1, {2, 2}));
+  Sample mid =
+      sample("middle axis of rank 3",
+             axis_op(OpKind::reduce_sum, tensor({2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8}), 1, {2, 2}));
   e.samples.push_back(expect_all(mid, {4, 6, 12, 14}));
   // ((0 + 2^53) + 1) + 1 = 2^53 in both formats (ties to even); Exact keeps 2^53 + 2.
-  Sample order = sample("left fold in index order", axis_op(OpKind::reduce_sum, T({3}, {k2p53, 1, 1}), 0, {}));
+  Sample order = sample("left fold in index order",
+                        axis_op(OpKind::reduce_sum, tensor({3}, {k2p53, 1, 1}), 0, {}));
   expect_ieee(order, {k2p53});
   e.samples.push_back(expect_exact(order, {qd(k2p53 + 2)}));
-  Sample zeros = sample("fold from +0: -0 + -0 sums to +0", axis_op(OpKind::reduce_sum, T({2}, {-0.0, -0.0}), 0, {}));
+  Sample zeros = sample("fold from +0: -0 + -0 sums to +0",
+                        axis_op(OpKind::reduce_sum, tensor({2}, {-0.0, -0.0}), 0, {}));
   e.samples.push_back(expect_all(zeros, {0.0}));
-  Sample empty_axis = sample("empty axis sums to +0", axis_op(OpKind::reduce_sum, T({2, 0}, {}), 1, {2}));
+  Sample empty_axis =
+      sample("empty axis sums to +0", axis_op(OpKind::reduce_sum, tensor({2, 0}, {}), 1, {2}));
   e.samples.push_back(expect_all(empty_axis, {0.0, 0.0}));
-  Sample specials = sample("infinities and NaN", axis_op(OpKind::reduce_sum, T({2, 2}, {kInf, 1, -kInf, kNaN}), 0, {2}));
+  Sample specials =
+      sample("infinities and NaN",
+             axis_op(OpKind::reduce_sum, tensor({2, 2}, {kInf, 1, -kInf, kNaN}), 0, {2}));
   e.samples.push_back(expect_ieee(ieee_only(specials), {kNaN, kNaN}));
   e.errors.push_back(error("axis out of range", axis_op(OpKind::reduce_sum, m, 2, {2, 3}),
                            {"[reduce_sum] node 1", "axis 2", "(2,3)"}));
@@ -119,22 +133,26 @@ OpEntry entry_reduce_sum() {
 OpEntry entry_reduce_mean() {
   OpEntry e{OpKind::reduce_mean, {}, {}};
   e.cross = CrossDomain::rounded_once;
-  Tensor<double> m = T({2, 3}, {1, 2, 3, 4, 5, 6});
+  Tensor<double> m = tensor({2, 3}, {1, 2, 3, 4, 5, 6});
   Sample ax1 = sample("axis 1", axis_op(OpKind::reduce_mean, m, 1, {2}));
   e.samples.push_back(expect_all(ax1, {2, 5}));
   Sample ax0 = sample("axis 0", axis_op(OpKind::reduce_mean, m, 0, {3}));
   e.samples.push_back(expect_all(ax0, {2.5, 3.5, 4.5}));
-  Sample third = sample("one rounding: 1/3", axis_op(OpKind::reduce_mean, T({3}, {1, 0, 0}), 0, {}));
+  Sample third =
+      sample("one rounding: 1/3", axis_op(OpKind::reduce_mean, tensor({3}, {1, 0, 0}), 0, {}));
   expect_f64(third, {0x1.5555555555555p-2});
   expect_f32(third, {0x1.555556p-2});
   e.samples.push_back(expect_exact(third, {q("1/3")}));
   // Mean over an empty axis is 0/0: NaN in IEEE, an error in Exact (below).
-  Sample empty_axis = sample("empty axis is 0/0", axis_op(OpKind::reduce_mean, T({2, 0}, {}), 1, {2}));
+  Sample empty_axis =
+      sample("empty axis is 0/0", axis_op(OpKind::reduce_mean, tensor({2, 0}, {}), 1, {2}));
   empty_axis.skip_cross = true;
   e.samples.push_back(expect_ieee(ieee_only(empty_axis), {kNaN, kNaN}));
-  Sample empty_out = sample("empty output divides nothing", axis_op(OpKind::reduce_mean, T({0, 3}, {}), 1, {0}));
+  Sample empty_out = sample("empty output divides nothing",
+                            axis_op(OpKind::reduce_mean, tensor({0, 3}, {}), 1, {0}));
   e.samples.push_back(expect_all(empty_out, {}));
-  e.errors.push_back(error("Exact mean over an empty axis", axis_op(OpKind::reduce_mean, T({2, 0}, {}), 1, {2}),
+  e.errors.push_back(error("Exact mean over an empty axis",
+                           axis_op(OpKind::reduce_mean, tensor({2, 0}, {}), 1, {2}),
                            {"[reduce_mean] node 1", "(2,0)", "division by zero"}, kExact, true));
   e.errors.push_back(error("axis out of range", axis_op(OpKind::reduce_mean, m, 5, {2, 3}),
                            {"[reduce_mean] node 1", "axis 5"}));
@@ -143,21 +161,23 @@ OpEntry entry_reduce_mean() {
 
 OpEntry entry_sum() {
   OpEntry e{OpKind::sum, {}, {}};
-  auto sum = [](Tensor<double> x) { return GraphSpec{OpKind::sum, ir::NoAttrs{}, {std::move(x)}, Shape{}, {}}; };
-  Sample basic = sample("all elements", sum(T({2, 2}, {1, 2, 3, 4})));
+  auto sum = [](Tensor<double> x) {
+    return GraphSpec{OpKind::sum, ir::NoAttrs{}, {std::move(x)}, Shape{}, {}};
+  };
+  Sample basic = sample("all elements", sum(tensor({2, 2}, {1, 2, 3, 4})));
   e.samples.push_back(expect_all(basic, {10}));
-  Sample order = sample("left fold in index order", sum(T({3}, {k2p53, 1, 1})));
+  Sample order = sample("left fold in index order", sum(tensor({3}, {k2p53, 1, 1})));
   expect_ieee(order, {k2p53});
   e.samples.push_back(expect_exact(order, {qd(k2p53 + 2)}));
-  Sample empty = sample("empty sum is +0", sum(T({0}, {})));
+  Sample empty = sample("empty sum is +0", sum(tensor({0}, {})));
   e.samples.push_back(expect_all(empty, {0.0}));
-  Sample neg_zero = sample("-0 sums to +0", sum(T({1}, {-0.0})));
+  Sample neg_zero = sample("-0 sums to +0", sum(tensor({1}, {-0.0})));
   e.samples.push_back(expect_all(neg_zero, {0.0}));
   Sample rank0 = sample("rank 0 input", sum(scalar(5)));
   e.samples.push_back(expect_all(rank0, {5}));
-  Sample specials = sample("NaN", sum(T({2}, {kInf, kNaN})));
+  Sample specials = sample("NaN", sum(tensor({2}, {kInf, kNaN})));
   e.samples.push_back(expect_ieee(ieee_only(specials), {kNaN}));
-  GraphSpec bad = sum(T({2}, {1, 2}));
+  GraphSpec bad = sum(tensor({2}, {1, 2}));
   bad.out = Shape{1};
   e.errors.push_back(error("declared shape is not ()", bad, {"[sum] node 1", "(1)", "()"}));
   return e;
@@ -170,17 +190,18 @@ OpEntry entry_mse_loss() {
     return GraphSpec{OpKind::mse_loss, ir::NoAttrs{}, {std::move(y), std::move(t)}, Shape{}, {}};
   };
   // (0 + 4 + 4) / 3 = 8/3: binary64 rounds down, binary32 up.
-  Sample basic = sample("8/3", mse(T({3}, {1, 2, 3}), T({3}, {1, 0, 5})));
+  Sample basic = sample("8/3", mse(tensor({3}, {1, 2, 3}), tensor({3}, {1, 0, 5})));
   expect_f64(basic, {0x1.5555555555555p+1});
   expect_f32(basic, {0x1.555556p+1});
   e.samples.push_back(expect_exact(basic, {q("8/3")}));
-  Sample equal = sample("equal tensors", mse(T({2, 2}, {1, 2, 3, 4}), T({2, 2}, {1, 2, 3, 4})));
+  Sample equal =
+      sample("equal tensors", mse(tensor({2, 2}, {1, 2, 3, 4}), tensor({2, 2}, {1, 2, 3, 4})));
   e.samples.push_back(expect_all(equal, {0.0}));
-  Sample empty = sample("empty tensors divide by 1", mse(T({0}, {}), T({0}, {})));
+  Sample empty = sample("empty tensors divide by 1", mse(tensor({0}, {}), tensor({0}, {})));
   e.samples.push_back(expect_all(empty, {0.0}));
-  Sample specials = sample("inf - inf", mse(T({2}, {kInf, 1}), T({2}, {kInf, 1})));
+  Sample specials = sample("inf - inf", mse(tensor({2}, {kInf, 1}), tensor({2}, {kInf, 1})));
   e.samples.push_back(expect_ieee(ieee_only(specials), {kNaN}));
-  e.errors.push_back(error("shapes differ", mse(T({2}, {1, 2}), T({3}, {1, 2, 3})),
+  e.errors.push_back(error("shapes differ", mse(tensor({2}, {1, 2}), tensor({3}, {1, 2, 3})),
                            {"[mse_loss] node 2", "(2)", "(3)"}));
   return e;
 }
@@ -190,27 +211,34 @@ OpEntry entry_batch_norm2d_nchw_eval() {
   e.cross = CrossDomain::composite;
   e.randomize_payload = false;
   // ((3 - 1) / sqrt(4 + 0)) * 2 + 1 = 3 and ((5 - 1) / 2) * 2 + 1 = 5.
-  Sample basic = sample("one channel", batch_norm(T({1, 1, 1, 2}, {3, 5}), {2}, {1}, {1}, {4}, 0.0));
+  Sample basic =
+      sample("one channel", batch_norm(tensor({1, 1, 1, 2}, {3, 5}), {2}, {1}, {1}, {4}, 0.0));
   expect_ieee(basic, {3, 5});
   e.samples.push_back(expect_exact(basic, {ExactExpect{3, false}, ExactExpect{5, false}}));
   // max(var, 0): var -4 with eps 1 gives sqrt(0 + 1) = 1, so y = (3 - 1) * 2 + 1 = 5.
-  Sample clamp = sample("negative variance clamps to 0", batch_norm(T({1, 1, 1, 1}, {3}), {2}, {1}, {1}, {-4}, 1.0));
+  Sample clamp = sample("negative variance clamps to 0",
+                        batch_norm(tensor({1, 1, 1, 1}, {3}), {2}, {1}, {1}, {-4}, 1.0));
   expect_ieee(clamp, {5});
   e.samples.push_back(expect_exact(clamp, {ExactExpect{5, false}}));
   // Channel c of sample n: c0: (x - 1) / 1, c1: (x - 2) / 2 + 10; NCHW order (n, c).
-  Sample channels = sample("per-channel parameters", batch_norm(T({2, 2, 1, 1}, {1, 2, 3, 4}), {1, 1}, {0, 10}, {1, 2}, {1, 4}, 0.0));
+  Sample channels =
+      sample("per-channel parameters",
+             batch_norm(tensor({2, 2, 1, 1}, {1, 2, 3, 4}), {1, 1}, {0, 10}, {1, 2}, {1, 4}, 0.0));
   expect_ieee(channels, {0.0, 10, 2, 11});
   e.samples.push_back(expect_exact(channels, {ExactExpect{0, false}, ExactExpect{10, false},
                                               ExactExpect{2, false}, ExactExpect{11, false}}));
   // var = eps = 0: (3 - 1) / 0 * 2 + 1 = inf and (1 - 1) / 0 = NaN in IEEE; an error in Exact.
-  Sample by_zero = sample("IEEE division by zero", batch_norm(T({1, 1, 1, 2}, {3, 1}), {2}, {1}, {1}, {0}, 0.0));
+  Sample by_zero = sample("IEEE division by zero",
+                          batch_norm(tensor({1, 1, 1, 2}, {3, 1}), {2}, {1}, {1}, {0}, 0.0));
   by_zero.skip_cross = true;
   e.samples.push_back(expect_ieee(ieee_only(by_zero), {kInf, kNaN}));
-  e.errors.push_back(error("Exact division by zero", batch_norm(T({1, 1, 1, 2}, {3, 1}), {2}, {1}, {1}, {0}, 0.0),
-                           {"[batch_norm2d_nchw_eval] node 1", "channel 0", "division by zero"}, kExact, true));
-  GraphSpec bad_c = batch_norm(T({1, 1, 1, 2}, {3, 5}), {2, 2}, {1, 1}, {1, 1}, {4, 4}, 0.0);
-  e.errors.push_back(error("channel count differs", bad_c, {"[batch_norm2d_nchw_eval] node 1", "(1,1,1,2)"}));
-  GraphSpec no_eps = batch_norm(T({1, 1, 1, 2}, {3, 5}), {2}, {1}, {1}, {4}, 0.0);
+  e.errors.push_back(error(
+      "Exact division by zero", batch_norm(tensor({1, 1, 1, 2}, {3, 1}), {2}, {1}, {1}, {0}, 0.0),
+      {"[batch_norm2d_nchw_eval] node 1", "channel 0", "division by zero"}, kExact, true));
+  GraphSpec bad_c = batch_norm(tensor({1, 1, 1, 2}, {3, 5}), {2, 2}, {1, 1}, {1, 1}, {4, 4}, 0.0);
+  e.errors.push_back(
+      error("channel count differs", bad_c, {"[batch_norm2d_nchw_eval] node 1", "(1,1,1,2)"}));
+  GraphSpec no_eps = batch_norm(tensor({1, 1, 1, 2}, {3, 5}), {2}, {1}, {1}, {4}, 0.0);
   no_eps.slots.erase("eps");
   e.errors.push_back(error("missing eps", no_eps, {"[batch_norm2d_nchw_eval] node 1", "'eps'"}));
   return e;
@@ -220,23 +248,30 @@ OpEntry entry_softmax() {
   OpEntry e{OpKind::softmax, {}, {}};
   e.cross = CrossDomain::composite;
   // exp(0) / (1 + 1 + 1): one rounding of 1/3.
-  Sample equal = sample("equal logits", axis_op(OpKind::softmax, T({3}, {1, 1, 1}), 0, {3}));
+  Sample equal = sample("equal logits", axis_op(OpKind::softmax, tensor({3}, {1, 1, 1}), 0, {3}));
   expect_f64(equal, {0x1.5555555555555p-2, 0x1.5555555555555p-2, 0x1.5555555555555p-2});
   expect_f32(equal, {0x1.555556p-2, 0x1.555556p-2, 0x1.555556p-2});
-  e.samples.push_back(expect_exact(equal, {ExactExpect{mpq_class(1, 3), false}, ExactExpect{mpq_class(1, 3), false},
-                                           ExactExpect{mpq_class(1, 3), false}}));
-  Sample axis0 = sample("axis 0", axis_op(OpKind::softmax, T({2, 2}, {0, 5, 0, 5}), 0, {2, 2}));
+  e.samples.push_back(
+      expect_exact(equal, {ExactExpect{mpq_class(1, 3), false}, ExactExpect{mpq_class(1, 3), false},
+                           ExactExpect{mpq_class(1, 3), false}}));
+  Sample axis0 =
+      sample("axis 0", axis_op(OpKind::softmax, tensor({2, 2}, {0, 5, 0, 5}), 0, {2, 2}));
   expect_ieee(axis0, {0.5, 0.5, 0.5, 0.5});
-  e.samples.push_back(expect_exact(axis0, std::vector<ExactExpect>(4, ExactExpect{mpq_class(1, 2), false})));
+  e.samples.push_back(
+      expect_exact(axis0, std::vector<ExactExpect>(4, ExactExpect{mpq_class(1, 2), false})));
   // The max is subtracted first, so large logits do not overflow.
-  Sample shift = sample("large logits", axis_op(OpKind::softmax, T({2}, {1000, 1000}), 0, {2}));
+  Sample shift =
+      sample("large logits", axis_op(OpKind::softmax, tensor({2}, {1000, 1000}), 0, {2}));
   expect_ieee(shift, {0.5, 0.5});
-  e.samples.push_back(expect_exact(shift, std::vector<ExactExpect>(2, ExactExpect{mpq_class(1, 2), false})));
-  Sample single = sample("lines of length 1", axis_op(OpKind::softmax, T({2, 1}, {-3, 7}), 1, {2, 1}));
+  e.samples.push_back(
+      expect_exact(shift, std::vector<ExactExpect>(2, ExactExpect{mpq_class(1, 2), false})));
+  Sample single =
+      sample("lines of length 1", axis_op(OpKind::softmax, tensor({2, 1}, {-3, 7}), 1, {2, 1}));
   expect_ieee(single, {1, 1});
-  e.samples.push_back(expect_exact(single, std::vector<ExactExpect>(2, ExactExpect{mpq_class(1), false})));
+  e.samples.push_back(
+      expect_exact(single, std::vector<ExactExpect>(2, ExactExpect{mpq_class(1), false})));
   // [0, 1]: e = [exp(-1), 1], s = (0 + exp(-1)) + 1, y = e / s, each step rounded.
-  Sample two = sample("[0, 1]", axis_op(OpKind::softmax, T({2}, {0, 1}), 0, {2}));
+  Sample two = sample("[0, 1]", axis_op(OpKind::softmax, tensor({2}, {0, 1}), 0, {2}));
   const double e64 = mpfr_rounded(Fn::exp, -1, 53);
   const double s64 = (0.0 + e64) + 1.0;
   expect_f64(two, {e64 / s64, 1.0 / s64});
@@ -244,16 +279,17 @@ OpEntry entry_softmax() {
   const float s32 = (0.0f + e32) + 1.0f;
   expect_f32(two, {e32 / s32, 1.0f / s32});
   e.samples.push_back(two);
-  Sample neg_inf = sample("-inf logit", axis_op(OpKind::softmax, T({2}, {-kInf, 0}), 0, {2}));
+  Sample neg_inf = sample("-inf logit", axis_op(OpKind::softmax, tensor({2}, {-kInf, 0}), 0, {2}));
   e.samples.push_back(expect_ieee(ieee_only(neg_inf), {0.0, 1}));
   // m = inf makes inf - inf = NaN, and the NaN sum spreads to the whole line.
-  Sample pos_inf = sample("+inf logit", axis_op(OpKind::softmax, T({2}, {kInf, 0}), 0, {2}));
+  Sample pos_inf = sample("+inf logit", axis_op(OpKind::softmax, tensor({2}, {kInf, 0}), 0, {2}));
   e.samples.push_back(expect_ieee(ieee_only(pos_inf), {kNaN, kNaN}));
-  Sample nan = sample("NaN logit", axis_op(OpKind::softmax, T({2}, {kNaN, 1}), 0, {2}));
+  Sample nan = sample("NaN logit", axis_op(OpKind::softmax, tensor({2}, {kNaN, 1}), 0, {2}));
   e.samples.push_back(expect_ieee(ieee_only(nan), {kNaN, kNaN}));
-  Sample empty = sample("empty", axis_op(OpKind::softmax, T({0, 3}, {}), 1, {0, 3}));
+  Sample empty = sample("empty", axis_op(OpKind::softmax, tensor({0, 3}, {}), 1, {0, 3}));
   e.samples.push_back(expect_all(empty, {}));
-  e.errors.push_back(error("axis out of range", axis_op(OpKind::softmax, T({3}, {1, 2, 3}), 1, {3}),
+  e.errors.push_back(error("axis out of range",
+                           axis_op(OpKind::softmax, tensor({3}, {1, 2, 3}), 1, {3}),
                            {"[softmax] node 1", "axis 1", "(3)"}));
   return e;
 }
@@ -268,27 +304,31 @@ OpEntry entry_layernorm() {
   std::vector<double> row = layernorm_row<double>({1, 3}, 1e-6);
   std::vector<double> row32 = layernorm_row<float>({1, 3}, 1e-6f);
   std::vector<ExactExpect> rowq = layernorm_exact({1, 3});
-  Sample rows = sample("axis 1 of (2,2)", axis_op(OpKind::layernorm, T({2, 2}, {1, 3, 1, 3}), 1, {2, 2}));
+  Sample rows = sample("axis 1 of (2,2)",
+                       axis_op(OpKind::layernorm, tensor({2, 2}, {1, 3, 1, 3}), 1, {2, 2}));
   expect_f64(rows, {row[0], row[1], row[0], row[1]});
   expect_f32(rows, {row32[0], row32[1], row32[0], row32[1]});
   e.samples.push_back(expect_exact(rows, {rowq[0], rowq[1], rowq[0], rowq[1]}));
   std::vector<double> all = layernorm_row<double>({1, 3, 1, 3}, 1e-6);
   std::vector<double> all32 = layernorm_row<float>({1, 3, 1, 3}, 1e-6f);
-  Sample whole = sample("axis 0 of (2,2)", axis_op(OpKind::layernorm, T({2, 2}, {1, 3, 1, 3}), 0, {2, 2}));
+  Sample whole = sample("axis 0 of (2,2)",
+                        axis_op(OpKind::layernorm, tensor({2, 2}, {1, 3, 1, 3}), 0, {2, 2}));
   expect_f64(whole, all);
   expect_f32(whole, all32);
   e.samples.push_back(expect_exact(whole, layernorm_exact({1, 3, 1, 3})));
   // A constant row has c = +0 everywhere: y = (0 / sqrt(eps)) * 1 + 0 = +0.
-  Sample flat = sample("constant rows", axis_op(OpKind::layernorm, T({2, 3}, {3, 3, 3, -2, -2, -2}), 1, {2, 3}));
+  Sample flat = sample("constant rows", axis_op(OpKind::layernorm,
+                                                tensor({2, 3}, {3, 3, 3, -2, -2, -2}), 1, {2, 3}));
   expect_ieee(flat, std::vector<double>(6, 0.0));
   e.samples.push_back(expect_exact(flat, std::vector<ExactExpect>(6, ExactExpect{0, false})));
-  Sample nan = sample("NaN", axis_op(OpKind::layernorm, T({2}, {kNaN, 1}), 0, {2}));
+  Sample nan = sample("NaN", axis_op(OpKind::layernorm, tensor({2}, {kNaN, 1}), 0, {2}));
   e.samples.push_back(expect_ieee(ieee_only(nan), {kNaN, kNaN}));
-  Sample inf = sample("inf", axis_op(OpKind::layernorm, T({2}, {kInf, 1}), 0, {2}));
+  Sample inf = sample("inf", axis_op(OpKind::layernorm, tensor({2}, {kInf, 1}), 0, {2}));
   e.samples.push_back(expect_ieee(ieee_only(inf), {kNaN, kNaN}));
-  Sample empty = sample("empty", axis_op(OpKind::layernorm, T({0, 3}, {}), 1, {0, 3}));
+  Sample empty = sample("empty", axis_op(OpKind::layernorm, tensor({0, 3}, {}), 1, {0, 3}));
   e.samples.push_back(expect_all(empty, {}));
-  e.errors.push_back(error("axis out of range", axis_op(OpKind::layernorm, T({2, 2}, {1, 2, 3, 4}), 2, {2, 2}),
+  e.errors.push_back(error("axis out of range",
+                           axis_op(OpKind::layernorm, tensor({2, 2}, {1, 2, 3, 4}), 2, {2, 2}),
                            {"[layernorm] node 1", "axis 2", "(2,2)"}));
   return e;
 }

@@ -9,7 +9,7 @@
 
 namespace torchlean::testing {
 
-Tensor<double> T(Shape shape, std::vector<double> values) {
+Tensor<double> tensor(Shape shape, std::vector<double> values) {
   return Tensor<double>(std::move(shape), std::move(values));
 }
 
@@ -126,12 +126,18 @@ namespace {
 // f(x) into `out` at out's precision, rounded to nearest; returns MPFR's ternary value.
 int apply(Fn f, mpfr_t out, const mpfr_t x) {
   switch (f) {
-    case Fn::exp: return mpfr_exp(out, x, MPFR_RNDN);
-    case Fn::log: return mpfr_log(out, x, MPFR_RNDN);
-    case Fn::tanh: return mpfr_tanh(out, x, MPFR_RNDN);
-    case Fn::sin: return mpfr_sin(out, x, MPFR_RNDN);
-    case Fn::cos: return mpfr_cos(out, x, MPFR_RNDN);
-    case Fn::sqrt: return mpfr_sqrt(out, x, MPFR_RNDN);
+    case Fn::exp:
+      return mpfr_exp(out, x, MPFR_RNDN);
+    case Fn::log:
+      return mpfr_log(out, x, MPFR_RNDN);
+    case Fn::tanh:
+      return mpfr_tanh(out, x, MPFR_RNDN);
+    case Fn::sin:
+      return mpfr_sin(out, x, MPFR_RNDN);
+    case Fn::cos:
+      return mpfr_cos(out, x, MPFR_RNDN);
+    case Fn::sqrt:
+      return mpfr_sqrt(out, x, MPFR_RNDN);
     case Fn::sigmoid: {
       // 1 / (1 + exp(-x)) at 320 bits, then one rounding to out's precision. The 320-bit value is
       // within 2^-310 relative of the true one, far closer than the few sample points come to a
@@ -153,7 +159,8 @@ int apply(Fn f, mpfr_t out, const mpfr_t x) {
 }  // namespace
 
 double mpfr_rounded(Fn f, double x, int precision) {
-  if (precision != 24 && precision != 53) throw std::logic_error("mpfr_rounded: precision 24 or 53");
+  if (precision != 24 && precision != 53)
+    throw std::logic_error("mpfr_rounded: precision 24 or 53");
   const mpfr_exp_t old_emin = mpfr_get_emin(), old_emax = mpfr_get_emax();
   mpfr_t in, out, wide;
   mpfr_init2(in, 53);

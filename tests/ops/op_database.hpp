@@ -96,7 +96,7 @@ const std::vector<OpEntry>& op_database();
 // ---- building samples ----
 
 // A tensor from a shape and row-major values.
-Tensor<double> T(Shape shape, std::vector<double> values);
+Tensor<double> tensor(Shape shape, std::vector<double> values);
 // A scalar-shape tensor.
 Tensor<double> scalar(double v);
 

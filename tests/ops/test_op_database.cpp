@@ -101,7 +101,8 @@ TEST_P(OpDatabaseTest, ExpectedValues) {
       ASSERT_FALSE(s.ieee_only);
       Tensor<Exact> got = run<Exact>(s.graph, s.payload, s.inputs);
       ASSERT_EQ(got.numel(), static_cast<int64_t>(s.exact->size()));
-      for (size_t i = 0; i < s.exact->size(); ++i) check_exact(got[static_cast<int64_t>(i)], (*s.exact)[i], i);
+      for (size_t i = 0; i < s.exact->size(); ++i)
+        check_exact(got[static_cast<int64_t>(i)], (*s.exact)[i], i);
     }
   }
 }
@@ -117,7 +118,8 @@ void check_error(const ErrorSample& es, const char* domain) {
       EXPECT_NE(std::string(err.what()).find(part), std::string::npos)
           << domain << ": message \"" << err.what() << "\" lacks \"" << part << "\"";
   } catch (const UserError& err) {
-    EXPECT_FALSE(es.eval_error) << domain << ": expected an EvalError, got UserError: " << err.what();
+    EXPECT_FALSE(es.eval_error) << domain
+                                << ": expected an EvalError, got UserError: " << err.what();
     for (const std::string& part : es.message_parts)
       EXPECT_NE(std::string(err.what()).find(part), std::string::npos)
           << domain << ": message \"" << err.what() << "\" lacks \"" << part << "\"";
@@ -140,9 +142,12 @@ TEST_P(OpDatabaseTest, ErrorInputs) {
 double draw(SplitMix64& rng, InputRange range) {
   uint64_t r = rng.next();
   switch (range) {
-    case InputRange::any: return (static_cast<int64_t>(r % 65) - 32) / 4.0;       // k/4, |k| <= 32
-    case InputRange::positive: return static_cast<double>(r % 32 + 1) / 4.0;      // (0, 8]
-    case InputRange::unit: return static_cast<double>(r % 5) / 4.0;               // {0, .25, ..., 1}
+    case InputRange::any:
+      return (static_cast<int64_t>(r % 65) - 32) / 4.0;  // k/4, |k| <= 32
+    case InputRange::positive:
+      return static_cast<double>(r % 32 + 1) / 4.0;  // (0, 8]
+    case InputRange::unit:
+      return static_cast<double>(r % 5) / 4.0;  // {0, .25, ..., 1}
   }
   return 0;
 }
@@ -169,7 +174,8 @@ double ulp(double r, int precision) {
   return std::ldexp(1.0, std::max(e - precision, precision == 24 ? -149 : -1074));
 }
 
-void check_cross(CrossDomain cross, const Tensor<F32>& r32, const Tensor<F64>& r64, const Tensor<Exact>& rq) {
+void check_cross(CrossDomain cross, const Tensor<F32>& r32, const Tensor<F64>& r64,
+                 const Tensor<Exact>& rq) {
   ASSERT_EQ(r64.numel(), rq.numel());
   ASSERT_EQ(r32.numel(), rq.numel());
   for (int64_t i = 0; i < rq.numel(); ++i) {
@@ -237,7 +243,8 @@ INSTANTIATE_TEST_SUITE_P(AllOps, OpDatabaseTest, ::testing::Range<size_t>(0, ir:
 
 TEST(OpDatabase, HasOneEntryPerRegistryOp) {
   ASSERT_EQ(op_database().size(), ir::kOpInfos.size());
-  for (size_t i = 0; i < ir::kOpInfos.size(); ++i) EXPECT_EQ(op_database()[i].kind, ir::kOpInfos[i].kind);
+  for (size_t i = 0; i < ir::kOpInfos.size(); ++i)
+    EXPECT_EQ(op_database()[i].kind, ir::kOpInfos[i].kind);
 }
 
 }  // namespace

@@ -40,32 +40,42 @@ void expect_eval_error(F f, const std::string& part) {
 }
 
 TEST(OpSemantics, LogOfAnEnclosureReachingZeroIsAnError) {
-  expect_eval_error([] { call<Exact>(eval_log<Exact>, ir::OpKind::log, ir::NoAttrs{}, enclosure(-1, 1), Shape{}); },
-                    "may not be positive");
+  expect_eval_error(
+      [] {
+        call<Exact>(eval_log<Exact>, ir::OpKind::log, ir::NoAttrs{}, enclosure(-1, 1), Shape{});
+      },
+      "may not be positive");
 }
 
 TEST(OpSemantics, InvOfAnEnclosureOfZeroIsAnError) {
-  expect_eval_error([] { call<Exact>(eval_inv<Exact>, ir::OpKind::inv, ir::NoAttrs{}, enclosure(-1, 1), Shape{}); },
-                    "division by zero");
+  expect_eval_error(
+      [] {
+        call<Exact>(eval_inv<Exact>, ir::OpKind::inv, ir::NoAttrs{}, enclosure(-1, 1), Shape{});
+      },
+      "division by zero");
 }
 
 TEST(OpSemantics, BernoulliMaskCannotCompareAnOverlappingKeepProb) {
   // [0, 1] contains every draw, so no element's keep decision is determined.
-  expect_eval_error([] {
-    call<Exact>(eval_bernoulli_mask<Exact>, ir::OpKind::bernoulli_mask, ir::SeedAttrs{3}, enclosure(0, 1), Shape{2});
-  }, "[bernoulli_mask] node 4");
+  expect_eval_error(
+      [] {
+        call<Exact>(eval_bernoulli_mask<Exact>, ir::OpKind::bernoulli_mask, ir::SeedAttrs{3},
+                    enclosure(0, 1), Shape{2});
+      },
+      "[bernoulli_mask] node 4");
 }
 
 TEST(OpSemantics, BernoulliMaskDecidesASeparatedEnclosure) {
   // keepProb in [2, 3] exceeds every draw in [0, 1): all kept.
-  Tensor<Exact> m = call<Exact>(eval_bernoulli_mask<Exact>, ir::OpKind::bernoulli_mask, ir::SeedAttrs{3},
-                                enclosure(2, 3), Shape{3});
+  Tensor<Exact> m = call<Exact>(eval_bernoulli_mask<Exact>, ir::OpKind::bernoulli_mask,
+                                ir::SeedAttrs{3}, enclosure(2, 3), Shape{3});
   for (int64_t i = 0; i < 3; ++i) EXPECT_TRUE(m[i] == Exact::from_int(1));
 }
 
 TEST(OpSemantics, InputIsBoundByTheEvaluator) {
   Tensor<F64> x(Shape{1}, F64::of(1.0));
-  EXPECT_THROW(call<F64>(eval_input<F64>, ir::OpKind::input, ir::NoAttrs{}, x, Shape{1}), InternalError);
+  EXPECT_THROW(call<F64>(eval_input<F64>, ir::OpKind::input, ir::NoAttrs{}, x, Shape{1}),
+               InternalError);
 }
 
 TEST(OpSemantics, FromDecimalRoundsToNearest) {

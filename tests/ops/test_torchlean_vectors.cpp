@@ -33,14 +33,19 @@ Sample matmul_sample() {
     for (int j = 0; j < 3; ++j) a.push_back(i + 2 * j + 1);
   for (int i = 0; i < 3; ++i)
     for (int j = 0; j < 2; ++j) b.push_back(3 * i + j + 1);
-  return sample("matmul", GraphSpec{OpKind::matmul, ir::NoAttrs{}, {T({2, 3}, a), T({3, 2}, b)}, Shape{2, 2}, {}});
+  return sample(
+      "matmul",
+      GraphSpec{
+          OpKind::matmul, ir::NoAttrs{}, {tensor({2, 3}, a), tensor({3, 2}, b)}, Shape{2, 2}, {}});
 }
 
 Sample pool_sample(OpKind kind) {
   std::vector<double> x;
   for (int i = 0; i < 4; ++i)
     for (int j = 0; j < 4; ++j) x.push_back(10 * i + j);
-  return sample("pool", GraphSpec{kind, ir::Pool2dAttrs{2, 2, 2}, {T({1, 4, 4}, x)}, Shape{1, 2, 2}, {}});
+  return sample(
+      "pool",
+      GraphSpec{kind, ir::Pool2dAttrs{2, 2, 2}, {tensor({1, 4, 4}, x)}, Shape{1, 2, 2}, {}});
 }
 
 TEST(TorchLeanVectors, Matmul) {
@@ -85,10 +90,14 @@ struct BatchNormCase {
   }
   static int channel(size_t i) { return static_cast<int>(i / 4) % 2; }
   Sample graph() const {
-    return sample("batchnorm", GraphSpec{OpKind::batch_norm2d_nchw_eval, ir::BatchNormAttrs{2},
-                                         {T({2, 2, 2, 2}, x)}, Shape{2, 2, 2, 2},
-                                         {{"gamma", T({2}, gamma)}, {"beta", T({2}, beta)},
-                                          {"mean", T({2}, mean)}, {"var", T({2}, var)},
+    return sample("batchnorm", GraphSpec{OpKind::batch_norm2d_nchw_eval,
+                                         ir::BatchNormAttrs{2},
+                                         {tensor({2, 2, 2, 2}, x)},
+                                         Shape{2, 2, 2, 2},
+                                         {{"gamma", tensor({2}, gamma)},
+                                          {"beta", tensor({2}, beta)},
+                                          {"mean", tensor({2}, mean)},
+                                          {"var", tensor({2}, var)},
                                           {"eps", scalar(eps)}}});
   }
 };
@@ -122,11 +131,14 @@ mpq_class batchnorm_mpfr(double x, double gamma, double beta, double mean, doubl
 //   t=lambda l: torch.tensor(l,dtype=torch.float64)
 //   y=torch.nn.functional.batch_norm(x,t([2.,-3.]),t([4.,9.]),t([1.,.5]),t([0.,.1]),training=False,eps=1e-5)
 //   print([float(v).hex() for v in y.flatten().tolist()])'
-const std::vector<double> kTorchBatchNorm = {
-    -0x1.ffffd60e9a15ap-2, 0x0.0p+0,              0x1.ffffd60e9a15ap-2,  0x1.ffffd60e9a15ap-1,
-    -0x1.ddddc502f51bdp-3, -0x1.999986f56b081p-2, -0x1.222215b4adc12p-1, -0x1.777767eea5fe3p-1,
-    0x1.bfffdb4cc6d2fp+1,  0x1.ffffd60e9a15ap+1,  0x1.1fffe86836ac3p+2,  0x1.3fffe5c9204d8p+2,
-    -0x1.911101883f97dp+0, -0x1.bbbbaaa53bb65p+0, -0x1.e66653c237d4ep+0, -0x1.08887e6f99f9bp+1};
+const std::vector<double> kTorchBatchNorm = {-0x1.ffffd60e9a15ap-2, 0x0.0p+0,
+                                             0x1.ffffd60e9a15ap-2,  0x1.ffffd60e9a15ap-1,
+                                             -0x1.ddddc502f51bdp-3, -0x1.999986f56b081p-2,
+                                             -0x1.222215b4adc12p-1, -0x1.777767eea5fe3p-1,
+                                             0x1.bfffdb4cc6d2fp+1,  0x1.ffffd60e9a15ap+1,
+                                             0x1.1fffe86836ac3p+2,  0x1.3fffe5c9204d8p+2,
+                                             -0x1.911101883f97dp+0, -0x1.bbbbaaa53bb65p+0,
+                                             -0x1.e66653c237d4ep+0, -0x1.08887e6f99f9bp+1};
 
 // The magnitude that rounding errors of either evaluation scale with: |t| + |mean*g/d| + |x*g/d| +
 // |beta| where t = g(x-mean)/d.
@@ -149,7 +161,8 @@ TEST(TorchLeanVectors, BatchNormF64MatchesPyTorch) {
     // and x*alpha + that (2). Each result is within about 8u of the real value relative to
     // error_scale, so the two differ by at most 16u * error_scale, u = 2^-53.
     const double tol = 16 * 0x1p-53 * error_scale(bn, i);
-    EXPECT_LE(std::fabs(got[static_cast<int64_t>(i)].v - kTorchBatchNorm[i]), tol) << "element " << i;
+    EXPECT_LE(std::fabs(got[static_cast<int64_t>(i)].v - kTorchBatchNorm[i]), tol)
+        << "element " << i;
   }
   // Exact zero: x - mean = 0 gives (0/d)*1 + 0 = +0, as PyTorch.
   EXPECT_EQ(got[1].bits(), F64::of(0.0).bits());
@@ -165,7 +178,8 @@ void check_against_mpfr(int precision) {
   auto r = [](double v) { return static_cast<double>(static_cast<Narrow>(v)); };
   for (size_t i = 0; i < 16; ++i) {
     int c = BatchNormCase::channel(i);
-    mpq_class ref = batchnorm_mpfr(r(bn.x[i]), r(bn.gamma[c]), r(bn.beta[c]), r(bn.mean[c]), r(bn.var[c]), r(bn.eps));
+    mpq_class ref = batchnorm_mpfr(r(bn.x[i]), r(bn.gamma[c]), r(bn.beta[c]), r(bn.mean[c]),
+                                   r(bn.var[c]), r(bn.eps));
     // Six roundings of relative size 2^-precision, each bounded by error_scale.
     const double tol = 8 * std::ldexp(1.0, -precision) * error_scale(bn, i);
     EXPECT_LE(std::fabs(got[static_cast<int64_t>(i)].to_double() - ref.get_d()), tol)
@@ -188,7 +202,8 @@ TEST(TorchLeanVectors, BatchNormExactEnclosesMpfr) {
     mpq_class slack = mpq_class(1) / mpq_class(mpz_class(1) << 280);
     const Exact& y = got[static_cast<int64_t>(i)];
     EXPECT_TRUE(y.lo - slack <= ref && ref <= y.hi + slack)
-        << "element " << i << ": [" << y.lo.get_d() << ", " << y.hi.get_d() << "] vs " << ref.get_d();
+        << "element " << i << ": [" << y.lo.get_d() << ", " << y.hi.get_d() << "] vs "
+        << ref.get_d();
     EXPECT_LT(mpq_class(y.hi - y.lo).get_d(), 1e-13) << "element " << i << ": enclosure too wide";
   }
 }

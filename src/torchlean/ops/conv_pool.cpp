@@ -3,19 +3,20 @@
 // top-left corner is (oh*s - p, ow*s - p) in input coordinates; a tap outside the input is padding.
 //   conv2d:         y[oc,oh,ow] = fold over (ic, kh, kw), in that order, of
 //                   acc = fma(xpad[ic, oh*s+kh-p, ow*s+kw-p], W[oc,ic,kh,kw], acc) from +0, then
-//                   + bias[oc] (one rounding). A padding tap is the value +0 multiplied by the weight,
-//                   not skipped, as in TorchLean's convSpec (getAtOrZero): with fma this matters
-//                   only when the weight is ±inf or NaN, which then poisons the output (+0 * inf =
-//                   NaN) exactly as in TorchLean.
+//                   + bias[oc] (one rounding). A padding tap is the value +0 multiplied by the
+//                   weight, not skipped, as in TorchLean's convSpec (getAtOrZero): with fma this
+//                   matters only when the weight is ±inf or NaN, which then poisons the output (+0
+//                   * inf = NaN) exactly as in TorchLean.
 //   max_pool2d(_pad): maximum (IEEE 754-2019: NaN-propagating, -0 < +0) over the window's real
-//                   input cells; padding cells are ignored (PyTorch's -inf convention), and a window
-//                   with no real cell is +0 (TorchLean's `best?.getD 0`). maximum is associative and
-//                   commutative, so the visiting order (row-major) does not affect the value.
+//                   input cells; padding cells are ignored (PyTorch's -inf convention), and a
+//                   window with no real cell is +0 (TorchLean's `best?.getD 0`). maximum is
+//                   associative and commutative, so the visiting order (row-major) does not affect
+//                   the value.
 //   avg_pool2d(_pad): padding cells count as +0 and the divisor is always kH*kW (PyTorch's
 //                   count_include_pad = true). Order, as in TorchLean v1's avgPool2dSpec (two
-//                   reduceSum passes): first each window column's sum over kh = 0..kH-1 (a left fold
-//                   from +0), then the left fold from +0 of those column sums over kw = 0..kW-1,
-//                   then one division by kH*kW.
+//                   reduceSum passes): first each window column's sum over kh = 0..kH-1 (a left
+//                   fold from +0), then the left fold from +0 of those column sums over kw =
+//                   0..kW-1, then one division by kH*kW.
 #include "torchlean/ops/op_util.hpp"
 
 namespace torchlean::ops {
@@ -43,10 +44,10 @@ Window window_of(const EvalArgs<S>& args, int64_t k_h, int64_t k_w, int64_t stri
                  int64_t padding) {
   const Shape& in = args.arg(0).shape();
   const Shape& out = args.node.shape;
-  TL_INTERNAL_CHECK(in.rank() == 3 && out.rank() == 3 && k_h > 0 && k_w > 0 && stride > 0 &&
-                        padding >= 0,
-                    detail::prefix(args.node) + "input " + in.str() + ", output " + out.str() +
-                        " passed the checker but are not a valid CHW window op");
+  TL_INTERNAL_CHECK(
+      in.rank() == 3 && out.rank() == 3 && k_h > 0 && k_w > 0 && stride > 0 && padding >= 0,
+      detail::prefix(args.node) + "input " + in.str() + ", output " + out.str() +
+          " passed the checker but are not a valid CHW window op");
   return Window{in[0], in[1], in[2], out[1], out[2], k_h, k_w, stride, padding};
 }
 

@@ -5,9 +5,10 @@
 //   sub(a, b)      = a - b
 //   mul_elem(a, b) = a * b
 //   abs(x)         = |x|
-//   sqrt(x)        = sqrt(maximum(x, +0)): negatives, -0 and -inf clamp to +0 (TorchLean's sqrtSpec)
-//   inv(x)         = 1 / x (IEEE: inv(±0) = ±inf; Exact: a divisor that may be 0 is an EvalError)
-//   max_elem(a, b) = maximum(a, b), min_elem(a, b) = minimum(a, b): IEEE 754-2019, NaN-propagating,
+//   sqrt(x)        = sqrt(maximum(x, +0)): negatives, -0 and -inf clamp to +0 (TorchLean's
+//   sqrtSpec) inv(x)         = 1 / x (IEEE: inv(±0) = ±inf; Exact: a divisor that may be 0 is an
+//   EvalError) max_elem(a, b) = maximum(a, b), min_elem(a, b) = minimum(a, b): IEEE 754-2019,
+//   NaN-propagating,
 //                    -0 < +0
 //   relu(x)        = maximum(x, +0), so relu(-0) = +0 and relu(NaN) = NaN
 //   tanh, sigmoid, exp, sin, cos: the domain's function (correctly rounded in F32/F64, an enclosure
@@ -42,17 +43,20 @@ Tensor<S> map_binary(const ir::Node& n, const Tensor<S>& a, const Tensor<S>& b, 
 
 template <class S>
 Tensor<S> eval_add(const EvalArgs<S>& args) {
-  return map_binary(args.node, args.arg(0), args.arg(1), [](const S& a, const S& b) { return a + b; });
+  return map_binary(args.node, args.arg(0), args.arg(1),
+                    [](const S& a, const S& b) { return a + b; });
 }
 
 template <class S>
 Tensor<S> eval_sub(const EvalArgs<S>& args) {
-  return map_binary(args.node, args.arg(0), args.arg(1), [](const S& a, const S& b) { return a - b; });
+  return map_binary(args.node, args.arg(0), args.arg(1),
+                    [](const S& a, const S& b) { return a - b; });
 }
 
 template <class S>
 Tensor<S> eval_mul_elem(const EvalArgs<S>& args) {
-  return map_binary(args.node, args.arg(0), args.arg(1), [](const S& a, const S& b) { return a * b; });
+  return map_binary(args.node, args.arg(0), args.arg(1),
+                    [](const S& a, const S& b) { return a * b; });
 }
 
 template <class S>
@@ -85,8 +89,8 @@ Tensor<S> eval_inv(const EvalArgs<S>& args) {
   Tensor<S> out(x.shape());
   for (int64_t i = 0; i < x.numel(); ++i) {
     if (detail::may_be_zero(x[i]))
-      throw EvalError(detail::prefix(args.node) + "argument at index " + std::to_string(i) + " is " +
-                      detail::value_text(x[i]) + detail::zero_divisor_note(x[i]));
+      throw EvalError(detail::prefix(args.node) + "argument at index " + std::to_string(i) +
+                      " is " + detail::value_text(x[i]) + detail::zero_divisor_note(x[i]));
     out[i] = one / x[i];
   }
   return out;

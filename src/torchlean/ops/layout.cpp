@@ -59,9 +59,9 @@ template <class S>
 Tensor<S> eval_constant(const EvalArgs<S>& args) {
   const Tensor<S>& value = args.slot("value");
   if (value.numel() != args.node.shape.numel())
-    throw UserError(detail::prefix(args.node) + "payload 'value' has shape " +
-                    value.shape().str() + " (" + std::to_string(value.numel()) +
-                    " values), the node declares " + args.node.shape.str());
+    throw UserError(detail::prefix(args.node) + "payload 'value' has shape " + value.shape().str() +
+                    " (" + std::to_string(value.numel()) + " values), the node declares " +
+                    args.node.shape.str());
   return Tensor<S>(args.node.shape, value.vec());
 }
 
@@ -133,15 +133,14 @@ Tensor<S> eval_concat(const EvalArgs<S>& args) {
   int64_t total = 0;
   for (size_t p = 0; p < args.parents.size(); ++p) {
     const Shape& ps = args.arg(p).shape();
-    TL_INTERNAL_CHECK(ps.rank() == out_shape.rank() &&
-                          detail::dims_product(ps, 0, axis) == outer &&
+    TL_INTERNAL_CHECK(ps.rank() == out_shape.rank() && detail::dims_product(ps, 0, axis) == outer &&
                           detail::dims_product(ps, axis + 1, ps.rank()) == inner,
                       detail::prefix(args.node) + "parent " + std::to_string(p) + " shape " +
                           ps.str() + " passed the checker but does not fit " + out_shape.str());
     total += ps[axis];
   }
-  TL_INTERNAL_CHECK(total == out_shape[axis], detail::prefix(args.node) +
-                                                  "parents do not add up to " + out_shape.str());
+  TL_INTERNAL_CHECK(total == out_shape[axis],
+                    detail::prefix(args.node) + "parents do not add up to " + out_shape.str());
   Tensor<S> out(out_shape);
   int64_t o = 0;
   for (int64_t block = 0; block < outer; ++block) {

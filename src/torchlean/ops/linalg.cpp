@@ -37,7 +37,8 @@ Tensor<S> eval_matmul(const EvalArgs<S>& args) {
   const bool plain = sa.rank() == 2 && sb.rank() == 2 && sa[1] == sb[0];
   const bool batched = sa.rank() == 3 && sb.rank() == 3 && sa[0] == sb[0] && sa[2] == sb[1];
   TL_INTERNAL_CHECK(plain || batched, detail::prefix(args.node) + "shapes " + sa.str() + " x " +
-                                          sb.str() + " passed the checker but are not v1 matmul shapes");
+                                          sb.str() +
+                                          " passed the checker but are not v1 matmul shapes");
   if (plain) {
     Tensor<S> out(Shape{sa[0], sb[1]});
     matmul_block(a.data().data(), b.data().data(), out.data().data(), sa[0], sa[1], sb[1]);

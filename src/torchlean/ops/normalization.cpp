@@ -52,7 +52,8 @@ Tensor<S> eval_batch_norm2d_nchw_eval(const EvalArgs<S>& args) {
     for (int64_t c = 0; c < channels; ++c) {
       const int64_t base = (n * channels + c) * plane;
       for (int64_t i = 0; i < plane; ++i)
-        out[base + i] = ((x[base + i] - mean[c]) / denom[static_cast<size_t>(c)]) * gamma[c] + beta[c];
+        out[base + i] =
+            ((x[base + i] - mean[c]) / denom[static_cast<size_t>(c)]) * gamma[c] + beta[c];
     }
   }
   return out;

@@ -1,16 +1,16 @@
 // Helpers shared by the op family files (ops/<family>.cpp): domain-generic predicates the reference
-// semantics need beyond the scalar interface (NaN tests, decided comparisons, "may be zero" for
+// semantics need beyond the scalar interface (decided comparisons, sign tests, "may be zero" for
 // enclosures), the nearest scalar to a decimal constant, row-major index helpers, and the macro
 // that instantiates an op's semantics for every scalar domain.
 #pragma once
+#include <gmpxx.h>
+
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <gmpxx.h>
 
 #include "torchlean/core/error.hpp"
 #include "torchlean/core/shape.hpp"
@@ -59,14 +59,12 @@ namespace detail {
 // "[op] node N: " — the same prefix the IR checker uses, so every message about a node reads alike.
 inline std::string prefix(const ir::Node& n) { return ir::detail::node_prefix(n); }
 
-template <class T>
-inline bool is_nan(IeeeScalar<T> x) { return std::isnan(x.v); }
-inline bool is_nan(const Exact&) { return false; }
-
 // a > b when it can be decided: always for IEEE (false if either is NaN); for Exact enclosures
 // only when they do not overlap.
 template <class T>
-inline std::optional<bool> greater(IeeeScalar<T> a, IeeeScalar<T> b) { return a.v > b.v; }
+inline std::optional<bool> greater(IeeeScalar<T> a, IeeeScalar<T> b) {
+  return a.v > b.v;
+}
 inline std::optional<bool> greater(const Exact& a, const Exact& b) {
   if (a.lo > b.hi) return true;
   if (a.hi <= b.lo) return false;
@@ -76,14 +74,18 @@ inline std::optional<bool> greater(const Exact& a, const Exact& b) {
 // Whether a divisor can be zero. IEEE division by zero is defined (±inf, NaN), so only the Exact
 // domain, where it is an error, can answer yes.
 template <class T>
-inline bool may_be_zero(IeeeScalar<T>) { return false; }
+inline bool may_be_zero(IeeeScalar<T>) {
+  return false;
+}
 inline bool may_be_zero(const Exact& x) { return x.lo <= 0 && x.hi >= 0; }
 // The end of a division-by-zero message for a divisor that may_be_zero.
 inline std::string zero_divisor_note(const Exact& x) {
   return x.is_point() ? ": division by zero" : ", an enclosure of 0: division by zero";
 }
 template <class T>
-inline std::string zero_divisor_note(IeeeScalar<T>) { return ": division by zero"; }
+inline std::string zero_divisor_note(IeeeScalar<T>) {
+  return ": division by zero";
+}
 
 // Sign test for log's domain check.
 enum class Positivity { positive, not_positive, undecided, nan };
@@ -100,7 +102,9 @@ inline Positivity positivity(const Exact& x) {
 
 // A value as text for error messages (shortest round-trip decimal, or the exact rational).
 template <class T>
-inline std::string value_text(IeeeScalar<T> x) { return to_string(x); }
+inline std::string value_text(IeeeScalar<T> x) {
+  return to_string(x);
+}
 inline std::string value_text(const Exact& x) { return to_string(x); }
 
 // Product of dims[begin, end) (the element count of a block of axes).
@@ -125,10 +129,10 @@ inline bool next_index(std::vector<int64_t>& idx, const std::vector<int64_t>& di
 
 // Explicit instantiation of eval_<name> for the three scalar domains (DESIGN §5.1: every op's
 // semantics exists in every domain, so the dispatch table links for each).
-#define TL_OPS_INSTANTIATE(name)                                                            \
-  template Tensor<::torchlean::F32> eval_##name<::torchlean::F32>(                          \
-      const EvalArgs<::torchlean::F32>&);                                                   \
-  template Tensor<::torchlean::F64> eval_##name<::torchlean::F64>(                          \
-      const EvalArgs<::torchlean::F64>&);                                                   \
-  template Tensor<::torchlean::Exact> eval_##name<::torchlean::Exact>(                      \
+#define TL_OPS_INSTANTIATE(name)                                       \
+  template Tensor<::torchlean::F32> eval_##name<::torchlean::F32>(     \
+      const EvalArgs<::torchlean::F32>&);                              \
+  template Tensor<::torchlean::F64> eval_##name<::torchlean::F64>(     \
+      const EvalArgs<::torchlean::F64>&);                              \
+  template Tensor<::torchlean::Exact> eval_##name<::torchlean::Exact>( \
       const EvalArgs<::torchlean::Exact>&);

@@ -49,7 +49,8 @@ template <class S>
 Tensor<S> eval_bernoulli_mask(const EvalArgs<S>& args) {
   const Tensor<S>& keep = args.arg(0);
   TL_INTERNAL_CHECK(keep.numel() == 1, detail::prefix(args.node) + "keepProb " +
-                                           keep.shape().str() + " passed the checker but is not a scalar");
+                                           keep.shape().str() +
+                                           " passed the checker but is not a scalar");
   const uint64_t key = stream_key(args.node, args.template attrs<ir::SeedAttrs>().seed);
   const S one = S::from_int(1);
   const S zero = S::from_int(0);
@@ -59,8 +60,8 @@ Tensor<S> eval_bernoulli_mask(const EvalArgs<S>& args) {
     std::optional<bool> kept = detail::greater(keep[0], u);
     if (!kept)
       throw EvalError(detail::prefix(args.node) + "keepProb " + detail::value_text(keep[0]) +
-                      " cannot be compared with the draw " + detail::value_text(u) +
-                      " at index " + std::to_string(j));
+                      " cannot be compared with the draw " + detail::value_text(u) + " at index " +
+                      std::to_string(j));
     out[j] = *kept ? one : zero;
   }
   return out;

@@ -1,11 +1,13 @@
 // Reference semantics of the reductions. Every sum is a left fold from +0 in increasing index order
 // (acc = acc + v, one rounding per step), so sum([-0]) = +0 and an empty sum is +0 (DESIGN §3.3).
 //   sum(x):            the fold over all elements in row-major order; a scalar () result.
-//   reduce_sum(x; a):  for each output element, the fold over index k of axis a; the axis is dropped.
-//   reduce_mean(x; a): reduce_sum, then one division by n = dims[a] (a division, not a product with
-//                      1/n). With n = 0 every output element is 0/0: NaN in F32/F64 and an EvalError
-//                      in Exact (whose division by 0 is undefined).
-//   mse_loss(y, t):    d_i = y_i - t_i, then the fold of d_i * d_i (multiply, then add: two roundings
+//   reduce_sum(x; a):  for each output element, the fold over index k of axis a; the axis is
+//   dropped. reduce_mean(x; a): reduce_sum, then one division by n = dims[a] (a division, not a
+//   product with
+//                      1/n). With n = 0 every output element is 0/0: NaN in F32/F64 and an
+//                      EvalError in Exact (whose division by 0 is undefined).
+//   mse_loss(y, t):    d_i = y_i - t_i, then the fold of d_i * d_i (multiply, then add: two
+//   roundings
 //                      per element, as TorchLean's mulSpec followed by sumSpec), divided by the
 //                      element count, or by 1 when the tensors are empty (TorchLean's meanDenom).
 #include "torchlean/ops/op_util.hpp"
