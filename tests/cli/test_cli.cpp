@@ -39,7 +39,7 @@ std::filesystem::path temp_dir() {
 
 void write_text(const std::filesystem::path& p, const std::string& text) { std::ofstream(p) << text; }
 
-// y = relu(x) - x on a (3,) input: x = [-2, 0.5, 3] gives [2, -0.5, -3] exactly in every domain.
+// y = relu(x) - x on a (3,) input: x = [-2.5, 0.5, 3] gives [2.5, 0, 0] exactly in every domain.
 const char* kReluGraph = R"({"format": "torchlean.ir.v1", "input_id": 0, "output_id": 2, "nodes": [
   {"id": 0, "kind": "input", "parents": [], "shape": [3]},
   {"id": 1, "kind": "relu", "parents": [0], "shape": [3]},
@@ -105,22 +105,55 @@ TEST(Cli, DotWritesGraphviz) {
 TEST(Cli, RunEvaluatesInEveryDomain) {
   auto dir = temp_dir();
   write_text(dir / "ok.json", kReluGraph);
-  torchlean::io::write_npy_file(dir / "x.npy", torchlean::Tensor<double>(torchlean::Shape{3}, {-2.0, 0.5, 3.0}));
+  torchlean::io::write_npy_file(dir / "x.npy", torchlean::Tensor<double>(torchlean::Shape{3}, {-2.5, 0.5, 3.0}));
   for (const char* sem : {"f32", "f64"}) {
     Result r = run_cli("run " + (dir / "ok.json").string() + " --input " + (dir / "x.npy").string() +
                        " --semantics " + sem + " --output " + (dir / "y.npy").string());
     EXPECT_EQ(r.code, 0) << r.out;
-    EXPECT_NE(r.out.find("[2, -0.5, -3]"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("[2.5, 0, 0]"), std::string::npos) << r.out;
     auto y = torchlean::io::read_npy_file(dir / "y.npy");
-    EXPECT_EQ(y.vec(), (std::vector<double>{2.0, -0.5, -3.0}));
+    EXPECT_EQ(y.vec(), (std::vector<double>{2.5, 0.0, 0.0}));
   }
   Result exact = run_cli("run " + (dir / "ok.json").string() + " --input " + (dir / "x.npy").string() + " --semantics exact");
   EXPECT_EQ(exact.code, 0) << exact.out;
-  EXPECT_NE(exact.out.find("[2, -1/2, -3]"), std::string::npos) << exact.out;
+  EXPECT_NE(exact.out.find("[5/2, 0, 0]"), std::string::npos) << exact.out;
   // Wrong input shape: a user error naming both shapes.
   torchlean::io::write_npy_file(dir / "x4.npy", torchlean::Tensor<double>(torchlean::Shape{4}, {1, 2, 3, 4}));
   Result bad = run_cli("run " + (dir / "ok.json").string() + " --input " + (dir / "x4.npy").string());
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.out.find("(3)"), std::string::npos) << bad.out;
   EXPECT_NE(bad.out.find("(4)"), std::string::npos) << bad.out;
+}
+
+// TorchLean's MLP state dict (2 -> 3 -> relu -> 1) through the CLI: weights from a state-dict JSON,
+// evaluated exactly. The value itself is checked against Python fractions in tests/conformance.
+TEST(Cli, RunWithTorchLeanStateDict) {
+  auto dir = temp_dir();
+  write_text(dir / "mlp.json", R"({"format": "torchlean.ir.v1", "input_id": 0, "output_id": 3, "nodes": [
+    {"id": 0, "kind": "input", "parents": [], "shape": [2]},
+    {"id": 1, "kind": "linear", "parents": [0], "shape": [3]},
+    {"id": 2, "kind": "relu", "parents": [1], "shape": [3]},
+    {"id": 3, "kind": "linear", "parents": [2], "shape": [1]}]})");
+  torchlean::io::write_npy_file(dir / "x.npy", torchlean::Tensor<double>(torchlean::Shape{2}, {0.5, 0.8}));
+  std::string weights = std::string(TORCHLEAN_SOURCE_DIR) + "/../shared/data/torchlean/Interop/PyTorch/MLP/mlp.json";
+  Result r = run_cli("run " + (dir / "mlp.json").string() + " --weights " + weights + " --input " +
+                     (dir / "x.npy").string() + " --semantics exact");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("exact: every value is an exact rational"), std::string::npos) << r.out;
+  Result inspect = run_cli("inspect " + (dir / "mlp.json").string() + " --weights " + weights);
+  EXPECT_EQ(inspect.code, 0) << inspect.out;
+  EXPECT_NE(inspect.out.find("parameters: 13"), std::string::npos) << inspect.out;  // 2*3+3 + 3*1+1
+}
+
+TEST(Cli, DemoComparesTheThreeDomains) {
+  auto dir = temp_dir();
+  Result r = run_cli("demo --out " + (dir / "demo").string());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("worst |f32 - exact|"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(dir / "demo" / "cnn_relu" / "model.json"));
+  // The written model runs through the CLI.
+  Result run = run_cli("run " + (dir / "demo/cnn_relu/model.json").string() + " --weights " +
+                       (dir / "demo/cnn_relu/weights.safetensors").string() + " --input " +
+                       (dir / "demo/cnn_relu/input.npy").string() + " --semantics exact");
+  EXPECT_EQ(run.code, 0) << run.out;
 }
