@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs every Debian package torchlean-cpp needs. Idempotent; run as root (or with sudo).
+# `--bench` also installs what the benchmarks compare against (libtorch's C++ API).
 set -euo pipefail
 
 PACKAGES=(
@@ -11,7 +12,12 @@ PACKAGES=(
   libgmp-dev libmpfr-dev nlohmann-json3-dev libopenblas-dev zlib1g-dev
   # oracles for tests (never a runtime dependency)
   python3 python3-numpy python3-torch
+  # fuzzing (libFuzzer) and sanitizers
+  clang libclang-rt-14-dev
 )
+if [ "${1:-}" = "--bench" ]; then
+  PACKAGES+=(libtorch-dev)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
