@@ -1,15 +1,17 @@
 // Test oracle: the correctly rounded binary32/binary64 value of each elementary function, written
 // directly against MPFR and independent of the library's code paths. Standard functions: MPFR at
 // the format's precision inside the format's exponent range, then mpfr_subnormalize. sigmoid has no
-// MPFR primitive: it is evaluated at growing precision with a proven error bound until
-// mpfr_can_round says the rounding is decided (Ziv's strategy).
+// MPFR primitive: it is evaluated at growing precision with its own proven error bound until both
+// ends of the error interval round to the same value (Ziv's strategy).
 #pragma once
 #include <mpfr.h>
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
+#include <type_traits>
 
 #include "torchlean/scalar/elementary.hpp"
 
@@ -55,25 +57,29 @@ typename Fmt::T reference_sigmoid(typename Fmt::T x) {
   if (x == 0) return T(0.5);
   if (std::isinf(x)) return x > 0 ? T(1) : T(0);
   for (mpfr_prec_t p = 96; p <= 8192; p *= 2) {
-    mpfr_t xm, s;
+    mpfr_t xm, s, lo, hi;
     mpfr_inits2(p, xm, s, static_cast<mpfr_ptr>(nullptr));
+    mpfr_inits2(p + 8, lo, hi, static_cast<mpfr_ptr>(nullptr));
     Fmt::set(xm, x);
-    // Each of the three roundings has relative error <= 2^-p; 1 + t has relative error
-    // <= 2^(1-p) propagated from t, so s = 1/(1+t) carries less than 2^(3-p) relative error,
-    // i.e. less than 2^(EXP(s) + 3 - p) absolute. err = p - 4 leaves a further factor of 2.
+    // Each of the three roundings has relative error <= 2^-p; 1 + t inherits at most 2^-p
+    // relative from t, so s = 1/(1+t) is within 3 * 2^-p relative, i.e. within 2^(EXP(s) + 2 - p)
+    // absolute since |s| < 2^EXP(s). [lo, hi] = s -+ 2^(EXP(s) + 3 - p) is a proven enclosure.
     mpfr_neg(s, xm, MPFR_RNDN);
     mpfr_exp(s, s, MPFR_RNDN);
     mpfr_add_ui(s, s, 1, MPFR_RNDN);
     mpfr_ui_div(s, 1, s, MPFR_RNDN);
-    if (mpfr_zero_p(s)) {  // e^-x overflowed MPFR's range: sigmoid(x) < 2^-(2^30), rounds to +0
-      mpfr_clears(xm, s, static_cast<mpfr_ptr>(nullptr));
-      return T(0);
+    T out = T(0);
+    bool decided = true;
+    if (!mpfr_zero_p(s)) {  // zero: e^-x overflowed MPFR's range, sigmoid(x) < 2^-(2^30) -> +0
+      mpfr_set_ui_2exp(lo, 1, mpfr_get_exp(s) + 3 - p, MPFR_RNDN);  // exact power of two
+      mpfr_add(hi, s, lo, MPFR_RNDU);
+      mpfr_sub(lo, s, lo, MPFR_RNDD);
+      out = finish<Fmt>(lo);
+      decided = std::bit_cast<std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>>(out) ==
+                std::bit_cast<std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>>(finish<Fmt>(hi));
     }
-    // Deciding the (prec+1)-bit truncation decides every coarser nearest-rounding (subnormals too).
-    const bool ok = mpfr_can_round(s, p - 4, MPFR_RNDN, MPFR_RNDZ, Fmt::prec + 1) != 0;
-    T out = ok ? finish<Fmt>(s) : T(0);
-    mpfr_clears(xm, s, static_cast<mpfr_ptr>(nullptr));
-    if (ok) return out;
+    mpfr_clears(xm, s, lo, hi, static_cast<mpfr_ptr>(nullptr));
+    if (decided) return out;
   }
   throw std::runtime_error("reference_sigmoid: precision exhausted");
 }

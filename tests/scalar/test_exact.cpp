@@ -13,9 +13,17 @@
 #include "torchlean/scalar/exact.hpp"
 
 namespace torchlean {
+
+// gtest prints failing values with this (found by ADL).
+void PrintTo(const Exact& x, std::ostream* os) { *os << to_string(x, 25) << " {" << x.lo.get_str() << ", " << x.hi.get_str() << "}"; }
+
 namespace {
 
-mpq_class q(long n, long d = 1) { return mpq_class(n, d) / 1; }  // canonicalised
+mpq_class q(long n, long d = 1) {
+  mpq_class r(n, d);
+  r.canonicalize();
+  return r;
+}
 Exact pt(long n, long d = 1) { return Exact(q(n, d)); }
 
 mpq_class random_rational(SplitMix64& rng) {

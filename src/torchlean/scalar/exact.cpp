@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 
 #include "torchlean/core/error.hpp"
 #include "torchlean/scalar/mpfr_util.hpp"

@@ -1,6 +1,7 @@
 // F32 and F64: IEEE 754 binary32/binary64 scalar domains, round-to-nearest-even, every operation
 // rounded once. Any NaN result is replaced by the canonical quiet NaN so results are the same bits
-// everywhere (DESIGN §3.2). Elementary functions are correctly rounded (elementary.cpp).
+// everywhere (DESIGN §3.2). Elementary functions are correctly rounded (elementary.cpp; method
+// and error allowance in docs/scalar.md); elementary.hpp selects them by name.
 #pragma once
 #include <bit>
 #include <cmath>

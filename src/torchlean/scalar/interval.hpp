@@ -68,22 +68,26 @@ F next_down(F x) { return std::nextafter(x, -kInfF<F>); }
 template <class F>
 F next_up(F x) { return std::nextafter(x, kInfF<F>); }
 
-// Rounded result r of an operation with exact value v, given sgn(v - r) (or "unknown" = 2), as an
-// enclosing pair.
+// An enclosing pair for a rounded result r of an operation with exact value v, given sgn(v - r)
+// or kUnknownSign.
 template <class F>
 struct Rounded {
   F lo, hi;
 };
 
+constexpr int kUnknownSign = 2;
+
 template <class F>
 Rounded<F> from_error_sign(F r, int err_sign) {
-  if (err_sign == 0) return {r, r};
-  if (err_sign < 0) return {next_down(r), r};
-  if (err_sign > 0) return {r, next_up(r)};
-  return {next_down(r), next_up(r)};
+  switch (err_sign) {
+    case 0: return {r, r};
+    case -1: return {next_down(r), r};
+    case 1: return {r, next_up(r)};
+    default: return {next_down(r), next_up(r)};
+  }
 }
 
-inline int sign_of(double e) { return std::isnan(e) ? 2 : (e > 0) - (e < 0); }
+inline int sign_of(double e) { return std::isnan(e) ? kUnknownSign : (e > 0) - (e < 0); }
 
 // An overflowed result of finite operands: the true value lies beyond the largest finite number.
 template <class F>
@@ -106,7 +110,7 @@ Rounded<F> mul(F a, F b) {
   if (a == 0 || b == 0) return {F(0), F(0)};
   const F p = a * b;
   if (std::isinf(p)) return std::isinf(a) || std::isinf(b) ? Rounded<F>{p, p} : overflowed(p);
-  if (std::fabs(p) < kTinyF<F>) return from_error_sign(p, 2);
+  if (std::fabs(p) < kTinyF<F>) return from_error_sign(p, kUnknownSign);
   return from_error_sign(p, sign_of(static_cast<double>(std::fma(a, b, -p))));
 }
 
@@ -120,17 +124,17 @@ Rounded<F> div(F a, F b) {
   }
   const F q = a / b;
   if (std::isinf(q)) return std::isinf(a) ? Rounded<F>{q, q} : overflowed(q);
-  if (std::fabs(q) < kTinyF<F> || std::fabs(a) < kTinyF<F>) return from_error_sign(q, 2);
+  if (std::fabs(q) < kTinyF<F> || std::fabs(a) < kTinyF<F>) return from_error_sign(q, kUnknownSign);
   // The remainder a - q*b is exact here; a/b - q = r/b.
   const int r_sign = sign_of(static_cast<double>(std::fma(-q, b, a)));
-  return from_error_sign(q, r_sign == 2 ? 2 : (b > 0 ? r_sign : -r_sign));
+  return from_error_sign(q, r_sign == kUnknownSign ? kUnknownSign : (b > 0 ? r_sign : -r_sign));
 }
 
 template <class F>
 Rounded<F> sqrt_pos(F x) {  // x >= 0
   const F s = std::sqrt(x);
   if (x == 0 || std::isinf(x)) return {s, s};
-  if (x < kTinyF<F>) return from_error_sign(s, 2);
+  if (x < kTinyF<F>) return from_error_sign(s, kUnknownSign);
   return from_error_sign(s, sign_of(static_cast<double>(std::fma(-s, s, x))));
 }
 

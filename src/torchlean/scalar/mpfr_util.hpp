@@ -1,4 +1,5 @@
-// Internal MPFR helpers for the scalar layer: an RAII mpfr_t, a guard that narrows MPFR's exponent
+// Internal MPFR helpers for the scalar layer: an RAII mpfr_t (which also arranges for MPFR's
+// per-thread caches to be freed when the thread exits), a guard that narrows MPFR's exponent
 // range to an IEEE format (so results round into that format's subnormals and overflow to inf
 // exactly where the format does), and exact MPFR <-> GMP rational conversions.
 #pragma once
@@ -7,9 +8,25 @@
 
 namespace torchlean::detail {
 
+// MPFR keeps per-thread caches (constants such as pi and log 2) that must be freed before a
+// thread exits. Any thread that creates an Mpfr registers a thread_local whose destructor does it.
+struct MpfrThreadCache {
+  MpfrThreadCache() = default;
+  MpfrThreadCache(const MpfrThreadCache&) = delete;
+  MpfrThreadCache& operator=(const MpfrThreadCache&) = delete;
+  ~MpfrThreadCache() { mpfr_free_cache2(MPFR_FREE_LOCAL_CACHE); }
+};
+inline void free_mpfr_cache_at_thread_exit() {
+  thread_local MpfrThreadCache cache;
+  (void)cache;
+}
+
 class Mpfr {
  public:
-  explicit Mpfr(mpfr_prec_t prec) { mpfr_init2(v_, prec); }
+  explicit Mpfr(mpfr_prec_t prec) {
+    free_mpfr_cache_at_thread_exit();
+    mpfr_init2(v_, prec);
+  }
   ~Mpfr() { mpfr_clear(v_); }
   Mpfr(const Mpfr&) = delete;
   Mpfr& operator=(const Mpfr&) = delete;
