@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <span>
+#include <variant>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,17 @@ void check_payload_shapes(const Graph& g, const PayloadShapes& shapes);
 std::string node_prefix(const Node& n);
 // The name of the Attrs alternative at `index` ("Conv2dAttrs"), for messages.
 std::string attrs_type_name(size_t index);
+// Throws UserError "[op] node N: <msg>".
+[[noreturn]] void fail_node(const Node& n, const std::string& msg);
+// The node's attributes as A, or a UserError naming the type it holds instead.
+template <class A>
+const A& attrs_of(const Node& n) {
+  const A* a = std::get_if<A>(&n.attrs);
+  if (a == nullptr)
+    fail_node(n, "attributes are " + attrs_type_name(n.attrs.index()) + ", expected " +
+                     attrs_type_name(op_info(n.kind).attrs_index));
+  return *a;
+}
 }  // namespace detail
 
 // check_graph, plus: every parameterised node has exactly its payload slots with the right

@@ -9,18 +9,9 @@ namespace torchlean::ir {
 
 namespace {
 
-[[noreturn]] void fail(const Node& n, const std::string& msg) {
-  throw UserError(detail::node_prefix(n) + msg);
-}
+[[noreturn]] void fail(const Node& n, const std::string& msg) { detail::fail_node(n, msg); }
 
-template <class A>
-const A& attrs_of(const Node& n) {
-  const A* a = std::get_if<A>(&n.attrs);
-  if (a == nullptr)
-    fail(n, "attributes are " + detail::attrs_type_name(n.attrs.index()) + ", expected " +
-                detail::attrs_type_name(op_info(n.kind).attrs_index));
-  return *a;
-}
+using detail::attrs_of;
 
 std::vector<PayloadSlot> linear_slots(const Graph& g, const Node& n) {
   if (n.parents.size() != 1)

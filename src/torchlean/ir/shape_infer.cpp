@@ -15,15 +15,15 @@ namespace detail {
 std::string node_prefix(const Node& n) {
   return "[" + std::string(op_name(n.kind)) + "] node " + std::to_string(n.id) + ": ";
 }
+
+void fail_node(const Node& n, const std::string& msg) { throw UserError(node_prefix(n) + msg); }
 }  // namespace detail
 
 namespace {
 
 using Shapes = std::span<const Shape>;
 
-[[noreturn]] void fail(const Node& n, const std::string& msg) {
-  throw UserError(detail::node_prefix(n) + msg);
-}
+[[noreturn]] void fail(const Node& n, const std::string& msg) { detail::fail_node(n, msg); }
 
 std::string dims_str(const std::vector<int64_t>& v) {
   std::string out = "(";
@@ -315,14 +315,7 @@ Shape rule_mse_loss(const Node& n, const NoAttrs&, Shapes ps) {
   return Shape{};
 }
 
-template <class A>
-const A& attrs_of(const Node& n) {
-  const A* a = std::get_if<A>(&n.attrs);
-  if (a == nullptr)
-    fail(n, "attributes are " + detail::attrs_type_name(n.attrs.index()) + ", expected " +
-                detail::attrs_type_name(op_info(n.kind).attrs_index));
-  return *a;
-}
+using detail::attrs_of;
 
 }  // namespace
 
