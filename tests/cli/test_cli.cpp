@@ -157,3 +157,73 @@ TEST(Cli, DemoComparesTheThreeDomains) {
                        (dir / "demo/cnn_relu/input.npy").string() + " --semantics exact");
   EXPECT_EQ(run.code, 0) << run.out;
 }
+
+// The compiled runtime through the CLI: same printed output as the reference, --check's verdict,
+// --check failing (a fault injected into one kernel's output) exits 1, and usage errors exit 2.
+TEST(Cli, RunCompiledWithCheck) {
+  auto dir = temp_dir();
+  write_text(dir / "ok.json", kReluGraph);
+  torchlean::io::write_npy_file(dir / "x.npy", torchlean::Tensor<double>(torchlean::Shape{3}, {-2.5, 0.5, 3.0}));
+  const std::string base = "run " + (dir / "ok.json").string() + " --input " + (dir / "x.npy").string();
+  for (const char* sem : {"f32", "f64"})
+    for (const char* mode : {"exact", "fast"}) {
+      Result r = run_cli(base + " --semantics " + sem + " --mode " + mode + " --threads 2 --check");
+      EXPECT_EQ(r.code, 0) << r.out;
+      EXPECT_NE(r.out.find("[2.5, 0, 0]"), std::string::npos) << r.out;
+      EXPECT_NE(r.out.find("check " + std::string(mode) + ": OK"), std::string::npos) << r.out;
+    }
+  Result bad = run_cli(base + " --check --inject-fault 0");
+  EXPECT_EQ(bad.code, 1) << bad.out;
+  EXPECT_NE(bad.out.find("check exact: FAILED at instruction i0"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("%2 sub"), std::string::npos) << bad.out;  // relu and sub are one fused instruction
+  Result out = run_cli(base + " --mode exact --output " + (dir / "y.npy").string());
+  EXPECT_EQ(out.code, 0) << out.out;
+  EXPECT_EQ(torchlean::io::read_npy_file(dir / "y.npy").vec(), (std::vector<double>{2.5, 0.0, 0.0}));
+}
+
+TEST(Cli, RunCompiledUsageErrors) {
+  auto dir = temp_dir();
+  write_text(dir / "ok.json", kReluGraph);
+  torchlean::io::write_npy_file(dir / "x.npy", torchlean::Tensor<double>(torchlean::Shape{3}, {1, 2, 3}));
+  const std::string base = "run " + (dir / "ok.json").string() + " --input " + (dir / "x.npy").string();
+  Result exact = run_cli(base + " --semantics exact --mode fast");
+  EXPECT_EQ(exact.code, 2) << exact.out;
+  EXPECT_NE(exact.out.find("--semantics exact has no compiled runtime"), std::string::npos) << exact.out;
+  Result mode = run_cli(base + " --mode quick");
+  EXPECT_EQ(mode.code, 2);
+  EXPECT_NE(mode.out.find("--mode must be exact or fast, got 'quick'"), std::string::npos) << mode.out;
+  Result threads = run_cli(base + " --threads 0");
+  EXPECT_EQ(threads.code, 2);
+  EXPECT_NE(threads.out.find("--threads must be an integer from 1 to 1024, got '0'"), std::string::npos) << threads.out;
+  EXPECT_EQ(run_cli(base + " --inject-fault 0").code, 2);
+  EXPECT_EQ(run_cli("inspect " + (dir / "ok.json").string() + " --mode fast").code, 2);
+}
+
+TEST(Cli, InspectProgramPrintsInstructionsAndMemoryPlan) {
+  auto dir = temp_dir();
+  write_text(dir / "mlp.json", R"({"format": "torchlean.ir.v1", "input_id": 0, "output_id": 3, "nodes": [
+    {"id": 0, "kind": "input", "parents": [], "shape": [2]},
+    {"id": 1, "kind": "linear", "parents": [0], "shape": [3]},
+    {"id": 2, "kind": "relu", "parents": [1], "shape": [3]},
+    {"id": 3, "kind": "linear", "parents": [2], "shape": [1]}]})");
+  Result exact = run_cli("inspect " + (dir / "mlp.json").string() + " --program");
+  EXPECT_EQ(exact.code, 0) << exact.out;
+  EXPECT_NE(exact.out.find("program f32 exact"), std::string::npos) << exact.out;
+  EXPECT_NE(exact.out.find("i0 gemm.exact %1:linear"), std::string::npos) << exact.out;
+  EXPECT_NE(exact.out.find("liveness lower bound"), std::string::npos) << exact.out;
+  // Fast mode keeps the exact GEMM for a handful of rows (it is faster there) and uses OpenBLAS
+  // from 16 rows on.
+  Result few = run_cli("inspect " + (dir / "mlp.json").string() + " --program --mode fast --semantics f64");
+  EXPECT_EQ(few.code, 0) << few.out;
+  EXPECT_NE(few.out.find("program f64 fast"), std::string::npos) << few.out;
+  EXPECT_NE(few.out.find("i0 gemm.exact"), std::string::npos) << few.out;
+  write_text(dir / "mlp16.json", R"({"format": "torchlean.ir.v1", "input_id": 0, "output_id": 1, "nodes": [
+    {"id": 0, "kind": "input", "parents": [], "shape": [16, 2]},
+    {"id": 1, "kind": "linear", "parents": [0], "shape": [16, 3]}]})");
+  Result fast = run_cli("inspect " + (dir / "mlp16.json").string() + " --program --mode fast");
+  EXPECT_EQ(fast.code, 0) << fast.out;
+  EXPECT_NE(fast.out.find("i0 gemm.fast %1:linear"), std::string::npos) << fast.out;
+  write_text(dir / "chain.json", kReluGraph);
+  Result fused = run_cli("inspect " + (dir / "chain.json").string() + " --program");
+  EXPECT_NE(fused.out.find("fused.exact %1:relu,%2:sub"), std::string::npos) << fused.out;
+}

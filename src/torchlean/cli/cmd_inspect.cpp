@@ -3,6 +3,7 @@
 
 #include "torchlean/cli/commands.hpp"
 #include "torchlean/cli/model.hpp"
+#include "torchlean/compile/compile.hpp"
 #include "torchlean/core/error.hpp"
 #include "torchlean/io/graph_json.hpp"
 #include "torchlean/ir/check.hpp"
@@ -13,6 +14,19 @@ namespace torchlean::cli {
 namespace {
 
 int run_inspect(const ParsedArgs& args) {
+  const bool program = args.has("--program");
+  compile::CompileOptions options;
+  runtime::ElemType elem = runtime::ElemType::f32;
+  if (auto mode = args.get("--mode")) {
+    if (!program) throw UsageError("inspect: --mode needs --program");
+    if (*mode != "exact" && *mode != "fast") throw UsageError("--mode must be exact or fast, got '" + *mode + "'");
+    options.mode = *mode == "exact" ? runtime::KernelMode::exact : runtime::KernelMode::fast;
+  }
+  if (auto sem = args.get("--semantics")) {
+    if (!program) throw UsageError("inspect: --semantics needs --program");
+    if (*sem != "f32" && *sem != "f64") throw UsageError("inspect: --semantics must be f32 or f64 for --program, got '" + *sem + "'");
+    elem = *sem == "f32" ? runtime::ElemType::f32 : runtime::ElemType::f64;
+  }
   // Parse without checking first, so the checker's verdict is reported rather than thrown.
   io::GraphJson gj = io::read_graph_json_file(args.positional(0));
   const ir::Graph& g = gj.graph;
@@ -50,6 +64,7 @@ int run_inspect(const ParsedArgs& args) {
     std::cout << "weights " << *w << ": match the graph\n";
   }
   std::cout << "checker: OK (structure and shapes)\n";
+  if (program) std::cout << runtime::to_text(compile::lower(g, elem, options));
   return 0;
 }
 
@@ -61,10 +76,13 @@ int run_dot(const ParsedArgs& args) {
 
 }  // namespace
 
-const Command kInspect{{"inspect", "MODEL.json [--weights W]",
-                        "Print nodes, shapes, parameter counts and the checker's verdict.",
+const Command kInspect{{"inspect", "MODEL.json [--weights W] [--program [--mode exact|fast] [--semantics f32|f64]]",
+                        "Print nodes, shapes, parameter counts and the checker's verdict (and the lowered program).",
                         {"MODEL.json"},
-                        {{"--weights", "W", "weights (.safetensors, state-dict .json, paramlist bits .json)"}}},
+                        {{"--weights", "W", "weights (.safetensors, state-dict .json, paramlist bits .json)"},
+                         {"--program", "", "also print the compiled program: slots, instructions, fused groups, memory plan"},
+                         {"--mode", "M", "with --program: exact (default) or fast kernels"},
+                         {"--semantics", "D", "with --program: element type f32 (default) or f64"}}},
                        run_inspect};
 
 const Command kDot{{"dot", "MODEL.json", "Write the graph as GraphViz to stdout.", {"MODEL.json"}, {}}, run_dot};
