@@ -57,7 +57,9 @@ Model mlp(int64_t batch, uint64_t seed) {
   for (int layer = 0; layer < 3; ++layer) {
     const int64_t in = widths[layer], out = widths[layer + 1];
     h = g.add(ir::OpKind::linear, {h}, ir::NoAttrs{}, Shape{batch, out});
-    m.payload[h].emplace("weight", Tensor<double>(Shape{out, in}, uniform(rng, out * in, 1 / std::sqrt(double(in)))));
+    m.payload[h].emplace(
+        "weight",
+        Tensor<double>(Shape{out, in}, uniform(rng, out * in, 1 / std::sqrt(double(in)))));
     m.payload[h].emplace("bias", Tensor<double>(Shape{out}, uniform(rng, out, 0.1)));
     if (layer < 2) h = g.add(ir::OpKind::relu, {h}, ir::NoAttrs{}, Shape{batch, out});
   }
@@ -122,16 +124,21 @@ int main(int argc, char** argv) {
   int reps = 7;
   double min_time = 0.05;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--min-time") && i + 1 < argc) min_time = std::atof(argv[++i]);
+    if (!std::strcmp(argv[i], "--reps") && i + 1 < argc)
+      reps = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--min-time") && i + 1 < argc)
+      min_time = std::atof(argv[++i]);
     else {
       std::fprintf(stderr, "usage: bench_mlp [--reps N] [--min-time SECONDS]\n");
       return 2;
     }
   }
   torch::NoGradGuard no_grad;
-  std::printf("## MLP 784-256-256-10 inference (binary32), best of %d repetitions (median)\n\n", reps);
-  std::printf("| batch | threads | ours exact | ours fast | libtorch | exact / libtorch | fast / libtorch |\n");
+  std::printf("## MLP 784-256-256-10 inference (binary32), best of %d repetitions (median)\n\n",
+              reps);
+  std::printf(
+      "| batch | threads | ours exact | ours fast | libtorch | exact / libtorch | fast / libtorch "
+      "|\n");
   std::printf("|---|---|---|---|---|---|---|\n");
   std::vector<std::string> memory_rows, reference_rows;
   for (int64_t batch : {int64_t{1}, int64_t{256}}) {
@@ -144,8 +151,8 @@ int main(int argc, char** argv) {
 
     // libtorch: the same weights in nn::Linear layers.
     torch::nn::Sequential net(torch::nn::Linear(kIn, kHidden), torch::nn::Functional(torch::relu),
-                              torch::nn::Linear(kHidden, kHidden), torch::nn::Functional(torch::relu),
-                              torch::nn::Linear(kHidden, kOut));
+                              torch::nn::Linear(kHidden, kHidden),
+                              torch::nn::Functional(torch::relu), torch::nn::Linear(kHidden, kOut));
     net->eval();
     {
       int layer = 0;
@@ -155,7 +162,8 @@ int main(int argc, char** argv) {
         const auto& b = payload.at(id).at("bias");
         lin->weight.copy_(torch::from_blob(const_cast<float*>(w.data().data()),
                                            {w.shape()[0], w.shape()[1]}, torch::kFloat32));
-        lin->bias.copy_(torch::from_blob(const_cast<float*>(b.data().data()), {b.shape()[0]}, torch::kFloat32));
+        lin->bias.copy_(
+            torch::from_blob(const_cast<float*>(b.data().data()), {b.shape()[0]}, torch::kFloat32));
         layer += 2;
       }
     }
@@ -172,8 +180,12 @@ int main(int argc, char** argv) {
 
     for (int threads : {1, 2}) {
       at::set_num_threads(threads);
-      auto exact = compile::compile<float>(m.graph, payload, compile::CompileOptions{runtime::KernelMode::exact, true, true, threads});
-      auto fast = compile::compile<float>(m.graph, payload, compile::CompileOptions{runtime::KernelMode::fast, true, true, threads});
+      auto exact = compile::compile<float>(
+          m.graph, payload,
+          compile::CompileOptions{runtime::KernelMode::exact, true, true, threads});
+      auto fast = compile::compile<float>(
+          m.graph, payload,
+          compile::CompileOptions{runtime::KernelMode::fast, true, true, threads});
       const float* in[] = {x.data()};
       float* out_exact[] = {y_exact.data()};
       float* out_fast[] = {y_fast.data()};
@@ -193,8 +205,8 @@ int main(int argc, char** argv) {
       for (int r = 0; r < reps; ++r)
         for (auto& c : cs) c.t.per_run.push_back(time_per_call(c.run, min_time));
       auto cell = [](const Timing& t) { return us(t.best()) + " (" + us(t.median()) + ")"; };
-      std::printf("| %lld | %d | %s | %s | %s | %s | %s |\n", static_cast<long long>(batch), threads,
-                  cell(cs[0].t).c_str(), cell(cs[1].t).c_str(), cell(cs[2].t).c_str(),
+      std::printf("| %lld | %d | %s | %s | %s | %s | %s |\n", static_cast<long long>(batch),
+                  threads, cell(cs[0].t).c_str(), cell(cs[1].t).c_str(), cell(cs[2].t).c_str(),
                   ratio(cs[0].t.best(), cs[2].t.best()).c_str(),
                   ratio(cs[1].t.best(), cs[2].t.best()).c_str());
       if (threads == 1) {
@@ -203,10 +215,11 @@ int main(int argc, char** argv) {
                       us(ref_time).c_str(), us(cs[0].t.best()).c_str(), ref_time / cs[0].t.best());
         reference_rows.push_back(row);
         const auto& plan = exact.code().plan;
-        std::snprintf(row, sizeof row, "| %lld | %lld | %lld | %.3f |", static_cast<long long>(batch),
-                      static_cast<long long>(plan.arena_bytes),
-                      static_cast<long long>(plan.lower_bound_bytes),
-                      static_cast<double>(plan.arena_bytes) / static_cast<double>(plan.lower_bound_bytes));
+        std::snprintf(
+            row, sizeof row, "| %lld | %lld | %lld | %.3f |", static_cast<long long>(batch),
+            static_cast<long long>(plan.arena_bytes),
+            static_cast<long long>(plan.lower_bound_bytes),
+            static_cast<double>(plan.arena_bytes) / static_cast<double>(plan.lower_bound_bytes));
         memory_rows.push_back(row);
       }
     }

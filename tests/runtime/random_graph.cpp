@@ -95,13 +95,19 @@ class Builder {
   }
   int64_t pick_chw() {
     return pick([](const Shape& s) { return s.rank() == 3 && s[1] > 0 && s[2] > 0; },
-                [&] { return Shape{pos_dim(), 1 + src_.below(6), 1 + src_.below(6)}; });
+                [&] {
+                  return Shape{pos_dim(), 1 + src_.below(6), 1 + src_.below(6)};
+                });
   }
 
   void add_op(OpKind k) {
     switch (k) {
-      case OpKind::input: add_input(random_shape(0, 3)); return;
-      case OpKind::constant: add_const(random_shape(0, 3)); return;
+      case OpKind::input:
+        add_input(random_shape(0, 3));
+        return;
+      case OpKind::constant:
+        add_const(random_shape(0, 3));
+        return;
       case OpKind::permute: {
         const int64_t x = pick_rank(1, 4);
         std::vector<int64_t> perm(static_cast<size_t>(shape(x).rank()));
@@ -120,8 +126,12 @@ class Builder {
         add(k, {keep}, ir::SeedAttrs{static_cast<int64_t>(src_.below(1000))}, random_shape(0, 3));
         return;
       }
-      case OpKind::add: case OpKind::sub: case OpKind::mul_elem: case OpKind::max_elem:
-      case OpKind::min_elem: case OpKind::mse_loss: {
+      case OpKind::add:
+      case OpKind::sub:
+      case OpKind::mul_elem:
+      case OpKind::max_elem:
+      case OpKind::min_elem:
+      case OpKind::mse_loss: {
         const int64_t a = pick_any();
         const int64_t b = pick_same(shape(a));
         add(k, {a, b}, ir::NoAttrs{}, Shape{});
@@ -134,12 +144,22 @@ class Builder {
         add(k, {x}, ir::NoAttrs{}, Shape{});
         return;
       }
-      case OpKind::detach: case OpKind::abs: case OpKind::sqrt: case OpKind::inv:
-      case OpKind::relu: case OpKind::tanh: case OpKind::sigmoid: case OpKind::exp:
-      case OpKind::sin: case OpKind::cos: case OpKind::sum:
+      case OpKind::detach:
+      case OpKind::abs:
+      case OpKind::sqrt:
+      case OpKind::inv:
+      case OpKind::relu:
+      case OpKind::tanh:
+      case OpKind::sigmoid:
+      case OpKind::exp:
+      case OpKind::sin:
+      case OpKind::cos:
+      case OpKind::sum:
         add(k, {pick_any()}, ir::NoAttrs{}, Shape{});
         return;
-      case OpKind::max_pool2d: case OpKind::avg_pool2d: case OpKind::max_pool2d_pad:
+      case OpKind::max_pool2d:
+      case OpKind::avg_pool2d:
+      case OpKind::max_pool2d_pad:
       case OpKind::avg_pool2d_pad: {
         const int64_t x = pick_chw();
         const bool pad = k == OpKind::max_pool2d_pad || k == OpKind::avg_pool2d_pad;
@@ -147,7 +167,8 @@ class Builder {
         const int64_t kh = 1 + src_.below(std::min<int64_t>(3, shape(x)[1] + 2 * p));
         const int64_t kw = 1 + src_.below(std::min<int64_t>(3, shape(x)[2] + 2 * p));
         const int64_t s = 1 + src_.below(2);
-        ir::Attrs a = pad ? ir::Attrs(ir::Pool2dPadAttrs{kh, kw, s, p}) : ir::Attrs(ir::Pool2dAttrs{kh, kw, s});
+        ir::Attrs a = pad ? ir::Attrs(ir::Pool2dPadAttrs{kh, kw, s, p})
+                          : ir::Attrs(ir::Pool2dAttrs{kh, kw, s});
         add(k, {x}, a, Shape{});
         return;
       }
@@ -156,14 +177,17 @@ class Builder {
         const Shape& from = shape(x);
         std::vector<int64_t> to;
         for (int64_t d : from.dims()) {
-          if (src_.below(3) == 0) to.push_back(pos_dim());  // a new axis (or, by the greedy rule, a match)
+          if (src_.below(3) == 0)
+            to.push_back(pos_dim());  // a new axis (or, by the greedy rule, a match)
           to.push_back(d == 1 ? pos_dim() : d);
         }
         for (int64_t extra = src_.below(2); extra > 0; --extra) to.push_back(pos_dim());
         add(k, {x}, ir::BroadcastToAttrs{from, Shape(to)}, Shape{});
         return;
       }
-      case OpKind::reduce_sum: case OpKind::reduce_mean: case OpKind::softmax:
+      case OpKind::reduce_sum:
+      case OpKind::reduce_mean:
+      case OpKind::softmax:
       case OpKind::layernorm: {
         const int64_t x = pick_rank(1, 3);
         add(k, {x}, ir::AxisAttrs{src_.below(shape(x).rank())}, Shape{});
@@ -200,8 +224,12 @@ class Builder {
       }
       case OpKind::batch_norm2d_nchw_eval: {
         const int64_t x = pick(
-            [](const Shape& s) { return s.rank() == 4 && s[0] > 0 && s[1] > 0 && s[2] > 0 && s[3] > 0; },
-            [&] { return Shape{pos_dim(), pos_dim(), pos_dim(), pos_dim()}; });
+            [](const Shape& s) {
+              return s.rank() == 4 && s[0] > 0 && s[1] > 0 && s[2] > 0 && s[3] > 0;
+            },
+            [&] {
+              return Shape{pos_dim(), pos_dim(), pos_dim(), pos_dim()};
+            });
         const int64_t c = shape(x)[1];
         const int64_t id = add(k, {x}, ir::BatchNormAttrs{c}, Shape{});
         for (const char* name : {"gamma", "beta", "mean"})

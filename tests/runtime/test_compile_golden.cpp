@@ -23,7 +23,8 @@ std::string golden_path(const std::string& name) {
 
 void expect_golden(const std::string& name, const std::string& text) {
   const std::string path = golden_path(name);
-  if (const char* update = std::getenv("TORCHLEAN_UPDATE_GOLDEN"); update && std::string(update) == "1") {
+  if (const char* update = std::getenv("TORCHLEAN_UPDATE_GOLDEN");
+      update && std::string(update) == "1") {
     std::ofstream(path) << text;
     GTEST_SKIP() << "rewrote " << path;
   }
@@ -38,25 +39,38 @@ void expect_golden(const std::string& name, const std::string& text) {
 
 TEST(Golden, Mlp784Exact) {
   const TestModel m = mlp_model(1, 784, 256, 10, 1);
-  expect_golden("mlp784_f32_exact", runtime::to_text(compile::lower(m.graph, runtime::ElemType::f32, CompileOptions{})));
+  expect_golden("mlp784_f32_exact", runtime::to_text(compile::lower(m.graph, runtime::ElemType::f32,
+                                                                    CompileOptions{})));
 }
 
 TEST(Golden, Mlp784FastBatch256) {
   const TestModel m = mlp_model(256, 784, 256, 10, 1);
   expect_golden("mlp784_b256_f32_fast",
-                runtime::to_text(compile::lower(m.graph, runtime::ElemType::f32, CompileOptions{KernelMode::fast})));
+                runtime::to_text(compile::lower(m.graph, runtime::ElemType::f32,
+                                                CompileOptions{KernelMode::fast})));
 }
 
 TEST(Golden, CnnExactF64) {
   const TestModel m = cnn_model(1);
-  expect_golden("cnn_f64_exact", runtime::to_text(compile::lower(m.graph, runtime::ElemType::f64, CompileOptions{})));
+  expect_golden("cnn_f64_exact", runtime::to_text(compile::lower(m.graph, runtime::ElemType::f64,
+                                                                 CompileOptions{})));
 }
 
 TEST(Golden, CnnUnfusedNoReuse) {
   const TestModel m = cnn_model(1);
-  expect_golden("cnn_f32_unfused_noreuse",
+  expect_golden(
+      "cnn_f32_unfused_noreuse",
+      runtime::to_text(compile::lower(m.graph, runtime::ElemType::f32,
+                                      CompileOptions{KernelMode::exact, false, false, 1})));
+}
+
+TEST(Golden, AttentionExactAndFast) {
+  const TestModel m = attention_model(1);
+  expect_golden("attention_f32_exact", runtime::to_text(compile::lower(
+                                           m.graph, runtime::ElemType::f32, CompileOptions{})));
+  expect_golden("attention_f32_fast",
                 runtime::to_text(compile::lower(m.graph, runtime::ElemType::f32,
-                                                CompileOptions{KernelMode::exact, false, false, 1})));
+                                                CompileOptions{KernelMode::fast})));
 }
 
 }  // namespace

@@ -104,7 +104,8 @@ void expect_error(const ErrorSample& e) {
       EXPECT_NE(dynamic_cast<const EvalError*>(&err), nullptr) << e.name << ": " << msg;
     }
     for (const std::string& part : e.message_parts)
-      EXPECT_NE(msg.find(part), std::string::npos) << e.name << ": '" << part << "' not in: " << msg;
+      EXPECT_NE(msg.find(part), std::string::npos)
+          << e.name << ": '" << part << "' not in: " << msg;
   }
 }
 

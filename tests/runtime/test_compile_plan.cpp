@@ -84,14 +84,16 @@ TEST(MemoryPlan, RandomGraphsHaveValidPlans) {
     const RandomModel m = random_model(seed, 14, 0.0);
     for (bool reuse : {true, false})
       for (auto elem : {runtime::ElemType::f32, runtime::ElemType::f64}) {
-        const ProgramCode code = compile::lower(m.graph, elem, CompileOptions{KernelMode::exact, true, reuse, 1});
+        const ProgramCode code =
+            compile::lower(m.graph, elem, CompileOptions{KernelMode::exact, true, reuse, 1});
         expect_valid_plan(code, "seed " + std::to_string(seed));
       }
   }
 }
 
 TEST(MemoryPlan, PeakIsWithinAQuarterOfTheLowerBoundOnModels) {
-  for (const TestModel& m : {mlp_model(256, 784, 256, 10, 1), mlp_model(1, 784, 256, 10, 1), cnn_model(1)}) {
+  for (const TestModel& m :
+       {mlp_model(256, 784, 256, 10, 1), mlp_model(1, 784, 256, 10, 1), cnn_model(1)}) {
     const ProgramCode code = compile::lower(m.graph, runtime::ElemType::f32, CompileOptions{});
     expect_valid_plan(code, m.name);
     EXPECT_LE(code.plan.arena_bytes * 4, code.plan.lower_bound_bytes * 5)
@@ -101,7 +103,8 @@ TEST(MemoryPlan, PeakIsWithinAQuarterOfTheLowerBoundOnModels) {
 
 TEST(MemoryPlan, NoReuseGivesEveryValueItsOwnRegion) {
   const TestModel m = cnn_model(1);
-  const ProgramCode code = compile::lower(m.graph, runtime::ElemType::f32, CompileOptions{KernelMode::exact, true, false, 1});
+  const ProgramCode code = compile::lower(m.graph, runtime::ElemType::f32,
+                                          CompileOptions{KernelMode::exact, true, false, 1});
   int64_t total = 0;
   for (const auto& s : code.slots)
     if (s.kind == SlotKind::arena) total += (s.numel * 4 + 63) / 64 * 64;
@@ -133,7 +136,8 @@ TEST(Fusion, ChainsFuseUpToTheLimitAndEqualTheUnfusedProgram) {
   EXPECT_EQ(fused.instrs[0].kernel, Kernel::fused);
   EXPECT_EQ(fused.instrs[0].nodes.size(), static_cast<size_t>(runtime::kMaxFusedSteps));
   EXPECT_EQ(fused.instrs[1].nodes.size(), 3u);
-  const ProgramCode unfused = compile::lower(g, runtime::ElemType::f32, CompileOptions{KernelMode::exact, false, true, 1});
+  const ProgramCode unfused =
+      compile::lower(g, runtime::ElemType::f32, CompileOptions{KernelMode::exact, false, true, 1});
   EXPECT_EQ(unfused.instrs.size(), 11u);
 
   const ir::PayloadStore<float> p;
@@ -141,7 +145,8 @@ TEST(Fusion, ChainsFuseUpToTheLimitAndEqualTheUnfusedProgram) {
   const std::vector<Tensor<double>> in{Tensor<double>(Shape{5}, src.values(5)),
                                        Tensor<double>(Shape{5}, src.values(5))};
   auto a = compile::compile<float>(g, p, CompileOptions{}).run(to_elem<float>(in));
-  auto b = compile::compile<float>(g, p, CompileOptions{KernelMode::exact, false, true, 1}).run(to_elem<float>(in));
+  auto b = compile::compile<float>(g, p, CompileOptions{KernelMode::exact, false, true, 1})
+               .run(to_elem<float>(in));
   for (int64_t e = 0; e < 5; ++e) EXPECT_TRUE(same_bits(a[0][e], b[0][e])) << e;
   auto prog = compile::compile<float>(g, p, CompileOptions{});
   EXPECT_TRUE(runtime::check_equivalence(prog, to_elem<float>(in)).ok);
@@ -149,7 +154,8 @@ TEST(Fusion, ChainsFuseUpToTheLimitAndEqualTheUnfusedProgram) {
 
 TEST(Fusion, OutputsSharedValuesAndLogAreNotFused) {
   // A graph output in the middle of a chain must stay materialised.
-  const ProgramCode mid = compile::lower(chain_graph(4, true), runtime::ElemType::f32, CompileOptions{});
+  const ProgramCode mid =
+      compile::lower(chain_graph(4, true), runtime::ElemType::f32, CompileOptions{});
   EXPECT_EQ(mid.instrs.size(), 2u);
   // A value with two uses, and log, break chains.
   ir::Graph g;
@@ -208,7 +214,8 @@ TEST(Lowering, LayoutRunsAreCompact) {
   const int64_t x = g.add(ir::OpKind::input, {}, ir::NoAttrs{}, Shape{4, 50, 60});
   const int64_t t = g.add(ir::OpKind::transpose3d_last_two, {x}, ir::NoAttrs{}, Shape{4, 60, 50});
   const int64_t s = g.add(ir::OpKind::input, {}, ir::NoAttrs{}, Shape{});
-  const int64_t b = g.add(ir::OpKind::broadcast_to, {s}, ir::BroadcastToAttrs{Shape{}, Shape{30, 40}}, Shape{30, 40});
+  const int64_t b = g.add(ir::OpKind::broadcast_to, {s},
+                          ir::BroadcastToAttrs{Shape{}, Shape{30, 40}}, Shape{30, 40});
   g.input_ids = {x, s};
   g.output_ids = {t, b};
   const ProgramCode code = compile::lower(g, runtime::ElemType::f32, CompileOptions{});
@@ -225,7 +232,8 @@ TEST(Lowering, BadOptionsAndPayloadsAreUserErrors) {
     compile::compile<float>(m.graph, p, CompileOptions{KernelMode::exact, true, true, 0});
     FAIL();
   } catch (const UserError& e) {
-    EXPECT_NE(std::string(e.what()).find("threads must be at least 1, got 0"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("threads must be at least 1, got 0"), std::string::npos)
+        << e.what();
   }
   p.at(1).erase("bias");
   try {

@@ -26,7 +26,8 @@ using runtime::KernelMode;
 template <class T>
 runtime::CheckReport check(const RandomModel& m, const ir::PayloadStore<T>& p, KernelMode mode,
                            bool fuse, int threads = 1) {
-  runtime::Program<T> prog = compile::compile<T>(m.graph, p, CompileOptions{mode, fuse, true, threads, 0});
+  runtime::Program<T> prog =
+      compile::compile<T>(m.graph, p, CompileOptions{mode, fuse, true, threads, 0});
   return runtime::check_equivalence(prog, to_elem<T>(m.inputs));
 }
 
@@ -75,7 +76,8 @@ TEST(RandomGraphs, OneAndTwoThreadsGiveTheSameBits) {
       ASSERT_EQ(a.size(), b.size());
       for (size_t k = 0; k < a.size(); ++k)
         for (int64_t e = 0; e < a[k].numel(); ++e)
-          EXPECT_TRUE(same_bits(a[k][e], b[k][e])) << "seed " << seed << " output " << k << "[" << e << "]";
+          EXPECT_TRUE(same_bits(a[k][e], b[k][e]))
+              << "seed " << seed << " output " << k << "[" << e << "]";
     }
   }
 }
@@ -87,23 +89,27 @@ TEST(RandomGraphs, OneAndTwoThreadsGiveTheSameBits) {
 TEST(Models, OneAndTwoThreadsGiveTheSameBitsOnLargerModels) {
   for (const TestModel& m : {mlp_model(64, 300, 200, 10, 3), cnn_model(7)}) {
     const ir::PayloadStore<float> p = runtime::to_runtime_payload<float>(m.payload);
-    auto one = compile::compile<float>(m.graph, p, CompileOptions{KernelMode::exact, true, true, 1});
-    auto two = compile::compile<float>(m.graph, p, CompileOptions{KernelMode::exact, true, true, 2});
+    auto one =
+        compile::compile<float>(m.graph, p, CompileOptions{KernelMode::exact, true, true, 1});
+    auto two =
+        compile::compile<float>(m.graph, p, CompileOptions{KernelMode::exact, true, true, 2});
     const auto a = one.run(to_elem<float>(m.inputs));
     const auto b = two.run(to_elem<float>(m.inputs));
     for (size_t k = 0; k < a.size(); ++k)
       for (int64_t e = 0; e < a[k].numel(); ++e)
         ASSERT_TRUE(same_bits(a[k][e], b[k][e])) << m.name << " output " << k << "[" << e << "]";
     for (int threads : {1, 2}) {
-      auto fast = compile::compile<float>(m.graph, p, CompileOptions{KernelMode::fast, true, true, threads, 0});
+      auto fast = compile::compile<float>(m.graph, p,
+                                          CompileOptions{KernelMode::fast, true, true, threads, 0});
       const runtime::CheckReport r = runtime::check_equivalence(fast, to_elem<float>(m.inputs));
       EXPECT_TRUE(r.ok) << m.name << " fast, threads " << threads << ": " << r.text();
     }
   }
 }
 
-TEST(Models, MlpAndCnnPassTheCheckerInBothModes) {
-  for (const TestModel& m : {mlp_model(4, 784, 256, 10, 1), cnn_model(3), torchlean_mlp_fixture()}) {
+TEST(Models, MlpCnnAttentionAndFixturePassTheCheckerInBothModes) {
+  for (const TestModel& m :
+       {mlp_model(4, 784, 256, 10, 1), cnn_model(3), attention_model(5), torchlean_mlp_fixture()}) {
     RandomModel rm{m.graph, m.payload, m.inputs};
     check_all_modes<float>(rm, m.name);
     check_all_modes<double>(rm, m.name);
@@ -116,9 +122,9 @@ TEST(Models, TorchLeanMlpFixtureMatchesTheReferenceEvaluator) {
   const ir::PayloadStore<float> p = runtime::to_runtime_payload<float>(m.payload);
   auto prog = compile::compile<float>(m.graph, p, CompileOptions{});
   const float ours = prog.run(to_elem<float>(m.inputs)).at(0)[0];
-  const auto ref = interp::evaluate_outputs<F32>(m.graph, ir::convert_payload<F32>(m.payload),
-                                                 std::vector<Tensor<F32>>{Tensor<F32>(
-                                                     Shape{2}, {F32::of(0.5f), F32::of(0.8f)})});
+  const auto ref = interp::evaluate_outputs<F32>(
+      m.graph, ir::convert_payload<F32>(m.payload),
+      std::vector<Tensor<F32>>{Tensor<F32>(Shape{2}, {F32::of(0.5f), F32::of(0.8f)})});
   EXPECT_TRUE(same_bits(ours, ref.at(0)[0].v)) << ours << " vs " << ref.at(0)[0].v;
   // PyTorch's float32 output for the fixture is 0.9999999403953552 (torch_reference.json); fma
   // versus separate rounding keeps the two within a couple of ulps of 1.
@@ -131,7 +137,8 @@ TEST(Models, TorchLeanMlpFixtureMatchesTheReferenceEvaluator) {
 // TorchLean's certificate publishes for every example (349 of them correct), and its logits lie
 // in the certificate's eps = 0.02 interval bounds.
 TEST(Models, TorchLeanDigitsFixture) {
-  const std::string dir = std::string(TORCHLEAN_SOURCE_DIR) + "/../shared/data/torchlean/Verification/Robustness/";
+  const std::string dir =
+      std::string(TORCHLEAN_SOURCE_DIR) + "/../shared/data/torchlean/Verification/Robustness/";
   auto read = [](const std::string& path) {
     std::ifstream in(path);
     return nlohmann::json::parse(in);
@@ -170,8 +177,10 @@ TEST(Models, TorchLeanDigitsFixture) {
     EXPECT_EQ(pred, c.at("pred").get<int64_t>()) << "example " << i;
     correct += pred == data.at("examples").at(static_cast<size_t>(i)).at("y").get<int64_t>();
     for (int64_t k = 0; k < 10; ++k) {
-      EXPECT_GE(logits[i * 10 + k], c.at("logits_lo").at(static_cast<size_t>(k)).get<double>()) << i;
-      EXPECT_LE(logits[i * 10 + k], c.at("logits_hi").at(static_cast<size_t>(k)).get<double>()) << i;
+      EXPECT_GE(logits[i * 10 + k], c.at("logits_lo").at(static_cast<size_t>(k)).get<double>())
+          << i;
+      EXPECT_LE(logits[i * 10 + k], c.at("logits_hi").at(static_cast<size_t>(k)).get<double>())
+          << i;
     }
   }
   EXPECT_EQ(correct, cert.at("summary").at("nominal_ok").get<int64_t>());
@@ -227,12 +236,14 @@ void expect_every_fault_caught(const TestModel& m, KernelMode mode) {
 }
 
 TEST(Checker, CatchesAFaultInEveryInstructionExactMode) {
+  expect_every_fault_caught<float>(attention_model(17), KernelMode::exact);
   expect_every_fault_caught<float>(cnn_model(11), KernelMode::exact);
   expect_every_fault_caught<double>(cnn_model(12), KernelMode::exact);
   expect_every_fault_caught<float>(mlp_model(2, 20, 16, 5, 13), KernelMode::exact);
 }
 
 TEST(Checker, CatchesAFaultInEveryInstructionFastMode) {
+  expect_every_fault_caught<double>(attention_model(18), KernelMode::fast);
   expect_every_fault_caught<float>(cnn_model(14), KernelMode::fast);
   expect_every_fault_caught<double>(cnn_model(15), KernelMode::fast);
   expect_every_fault_caught<float>(mlp_model(2, 20, 16, 5, 16), KernelMode::fast);

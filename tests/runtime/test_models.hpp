@@ -28,9 +28,11 @@ inline Tensor<double> uniform(ValueSource& src, Shape s, double scale) {
   return Tensor<double>(std::move(s), std::move(v));
 }
 
-inline int64_t linear(TestModel& m, ValueSource& src, int64_t x, int64_t rows, int64_t in, int64_t out) {
+inline int64_t linear(TestModel& m, ValueSource& src, int64_t x, int64_t rows, int64_t in,
+                      int64_t out) {
   const int64_t id = m.graph.add(ir::OpKind::linear, {x}, ir::NoAttrs{}, Shape{rows, out});
-  m.payload[id].emplace("weight", uniform(src, Shape{out, in}, 1.0 / std::sqrt(static_cast<double>(in))));
+  m.payload[id].emplace("weight",
+                        uniform(src, Shape{out, in}, 1.0 / std::sqrt(static_cast<double>(in))));
   m.payload[id].emplace("bias", uniform(src, Shape{out}, 0.1));
   return id;
 }
@@ -40,8 +42,8 @@ inline int64_t linear(TestModel& m, ValueSource& src, int64_t x, int64_t rows, i
 // (batch, in) -> linear(hidden) -> relu -> linear(hidden) -> relu -> linear(out).
 inline TestModel mlp_model(int64_t batch, int64_t in, int64_t hidden, int64_t out, uint64_t seed) {
   TestModel m;
-  m.name = "mlp " + std::to_string(in) + "-" + std::to_string(hidden) + "-" + std::to_string(hidden) +
-           "-" + std::to_string(out) + " batch " + std::to_string(batch);
+  m.name = "mlp " + std::to_string(in) + "-" + std::to_string(hidden) + "-" +
+           std::to_string(hidden) + "-" + std::to_string(out) + " batch " + std::to_string(batch);
   ValueSource src(seed);
   ir::Graph& g = m.graph;
   const int64_t x = g.add(ir::OpKind::input, {}, ir::NoAttrs{}, Shape{batch, in});
@@ -65,8 +67,8 @@ inline TestModel cnn_model(uint64_t seed) {
   ir::Graph& g = m.graph;
   auto conv = [&](int64_t x, int64_t in_c, int64_t out_c, int64_t k, int64_t stride, int64_t pad,
                   Shape out) {
-    const int64_t id =
-        g.add(ir::OpKind::conv2d, {x}, ir::Conv2dAttrs{in_c, out_c, k, k, stride, pad}, std::move(out));
+    const int64_t id = g.add(ir::OpKind::conv2d, {x},
+                             ir::Conv2dAttrs{in_c, out_c, k, k, stride, pad}, std::move(out));
     m.payload[id].emplace("weight", detail::uniform(src, Shape{out_c, in_c, k, k}, 0.5));
     m.payload[id].emplace("bias", detail::uniform(src, Shape{out_c}, 0.1));
     return id;
@@ -78,14 +80,16 @@ inline TestModel cnn_model(uint64_t seed) {
       g.add(ir::OpKind::max_pool2d_pad, {h}, ir::Pool2dPadAttrs{3, 3, 2, 1}, Shape{4, 5, 5});
   h = g.add(ir::OpKind::reshape, {pooled}, ir::ReshapeAttrs{Shape{4, 5, 5}, Shape{1, 4, 5, 5}},
             Shape{1, 4, 5, 5});
-  const int64_t bn = g.add(ir::OpKind::batch_norm2d_nchw_eval, {h}, ir::BatchNormAttrs{4}, Shape{1, 4, 5, 5});
+  const int64_t bn =
+      g.add(ir::OpKind::batch_norm2d_nchw_eval, {h}, ir::BatchNormAttrs{4}, Shape{1, 4, 5, 5});
   for (const char* name : {"gamma", "beta", "mean"})
     m.payload[bn].emplace(name, detail::uniform(src, Shape{4}, 1.0));
   Tensor<double> var = detail::uniform(src, Shape{4}, 1.0);
   for (double& v : var.vec()) v = std::fabs(v);
   m.payload[bn].emplace("var", std::move(var));
   m.payload[bn].emplace("eps", Tensor<double>(Shape{}, std::vector<double>{1e-5}));
-  h = g.add(ir::OpKind::reshape, {bn}, ir::ReshapeAttrs{Shape{1, 4, 5, 5}, Shape{4, 5, 5}}, Shape{4, 5, 5});
+  h = g.add(ir::OpKind::reshape, {bn}, ir::ReshapeAttrs{Shape{1, 4, 5, 5}, Shape{4, 5, 5}},
+            Shape{4, 5, 5});
   h = g.add(ir::OpKind::tanh, {h}, ir::NoAttrs{}, Shape{4, 5, 5});
   h = g.add(ir::OpKind::add, {h, pooled}, ir::NoAttrs{}, Shape{4, 5, 5});
   h = g.add(ir::OpKind::avg_pool2d, {h}, ir::Pool2dAttrs{2, 2, 1}, Shape{4, 4, 4});
@@ -98,6 +102,49 @@ inline TestModel cnn_model(uint64_t seed) {
   g.input_ids = {x};
   g.output_ids = {y};
   m.inputs.push_back(detail::uniform(src, Shape{2, 9, 9}, 1.0));
+  return m;
+}
+
+// A one-head self-attention block with dropout and a loss, touching the layout ops and the
+// row-wise kernels: x (1,4,8) -> layernorm -> q, k, v = matmul with constant (1,8,8) weights ->
+// softmax(q . k^T) . v -> dropout mask (bernoulli_mask, keepProb a constant) -> + x ->
+// permute -> reshape (4,8) -> (y, mse_loss(y, target)).
+inline TestModel attention_model(uint64_t seed) {
+  TestModel m;
+  m.name = "attention seed " + std::to_string(seed);
+  ValueSource src(seed);
+  ir::Graph& g = m.graph;
+  auto constant = [&](Shape s, double scale) {
+    const int64_t id = g.add(ir::OpKind::constant, {}, ir::ConstAttrs{s}, s);
+    m.payload[id].emplace("value", detail::uniform(src, s, scale));
+    return id;
+  };
+  const Shape seq{1, 4, 8};
+  const int64_t x = g.add(ir::OpKind::input, {}, ir::NoAttrs{}, seq);
+  const int64_t target = g.add(ir::OpKind::input, {}, ir::NoAttrs{}, Shape{4, 8});
+  const int64_t ln = g.add(ir::OpKind::layernorm, {x}, ir::AxisAttrs{2}, seq);
+  auto project = [&] {
+    return g.add(ir::OpKind::matmul, {ln, constant(Shape{1, 8, 8}, 0.35)}, ir::NoAttrs{}, seq);
+  };
+  const int64_t q = project(), k = project(), v = project();
+  const int64_t kt = g.add(ir::OpKind::transpose3d_last_two, {k}, ir::NoAttrs{}, Shape{1, 8, 4});
+  const int64_t scores = g.add(ir::OpKind::matmul, {q, kt}, ir::NoAttrs{}, Shape{1, 4, 4});
+  const int64_t attn = g.add(ir::OpKind::softmax, {scores}, ir::AxisAttrs{2}, Shape{1, 4, 4});
+  const int64_t mixed = g.add(ir::OpKind::matmul, {attn, v}, ir::NoAttrs{}, seq);
+  const int64_t keep = g.add(ir::OpKind::constant, {}, ir::ConstAttrs{Shape{}}, Shape{});
+  m.payload[keep].emplace("value", Tensor<double>(Shape{}, std::vector<double>{0.875}));
+  const int64_t mask = g.add(ir::OpKind::bernoulli_mask, {keep}, ir::SeedAttrs{7}, seq);
+  const int64_t dropped = g.add(ir::OpKind::mul_elem, {mixed, mask}, ir::NoAttrs{}, seq);
+  const int64_t res = g.add(ir::OpKind::add, {dropped, x}, ir::NoAttrs{}, seq);
+  const int64_t perm =
+      g.add(ir::OpKind::permute, {res}, ir::PermuteAttrs{{1, 0, 2}}, Shape{4, 1, 8});
+  const int64_t y = g.add(ir::OpKind::reshape, {perm},
+                          ir::ReshapeAttrs{Shape{4, 1, 8}, Shape{4, 8}}, Shape{4, 8});
+  const int64_t loss = g.add(ir::OpKind::mse_loss, {y, target}, ir::NoAttrs{}, Shape{});
+  g.input_ids = {x, target};
+  g.output_ids = {y, loss};
+  m.inputs.push_back(detail::uniform(src, seq, 1.0));
+  m.inputs.push_back(detail::uniform(src, Shape{4, 8}, 1.0));
   return m;
 }
 

@@ -10,8 +10,8 @@ namespace torchlean::compile {
 namespace detail {
 
 int64_t conv_workspace_elems(const runtime::ConvParams& p) {
-  return static_cast<int64_t>(runtime::conv2d_workspace_elems(p.in_c, p.in_h, p.in_w, p.k_h, p.k_w,
-                                                              p.stride, p.padding));
+  return static_cast<int64_t>(
+      runtime::conv2d_workspace_elems(p.in_c, p.in_h, p.in_w, p.k_h, p.k_w, p.stride, p.padding));
 }
 
 }  // namespace detail

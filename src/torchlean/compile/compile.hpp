@@ -10,9 +10,9 @@ namespace torchlean::compile {
 
 struct CompileOptions {
   runtime::KernelMode mode = runtime::KernelMode::exact;
-  bool fuse = true;           // fuse chains of elementwise ops into one instruction
-  bool reuse_memory = true;   // false: every arena value keeps its own region (debugging)
-  int threads = 1;            // worker threads of the Program's pool (>= 1)
+  bool fuse = true;          // fuse chains of elementwise ops into one instruction
+  bool reuse_memory = true;  // false: every arena value keeps its own region (debugging)
+  int threads = 1;           // worker threads of the Program's pool (>= 1)
   // Fast mode: GEMMs with fewer rows use the exact-order kernel (faster there than OpenBLAS,
   // whose row-major x . W^T with a handful of rows has no GEMV path). 0 forces fast GEMMs.
   int64_t fast_gemm_min_rows = 16;
@@ -20,7 +20,8 @@ struct CompileOptions {
 
 // The element-type-free lowering (what `inspect --program` prints). Checks the graph; the payload
 // is checked by compile(), which needs its values.
-runtime::ProgramCode lower(const ir::Graph& g, runtime::ElemType elem, const CompileOptions& options);
+runtime::ProgramCode lower(const ir::Graph& g, runtime::ElemType elem,
+                           const CompileOptions& options);
 
 // Checks `g` and `payload` (UserError on failure, as ir::check_payload) and lowers. The payload
 // is bound by reference: it must outlive the Program.

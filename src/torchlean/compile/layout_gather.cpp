@@ -33,8 +33,8 @@ runtime::GatherParams layout_gather(const ir::Graph& g, const ir::Node& n) {
   for (const Tensor<F64>& t : parents) ptrs.push_back(&t);
   static const std::map<std::string, Tensor<F64>> kNoPayload;
   const Tensor<F64> where = ops::eval_node<F64>(ops::EvalArgs<F64>{n, ptrs, kNoPayload});
-  TL_INTERNAL_CHECK(where.shape() == n.shape, ir::detail::node_prefix(n) +
-                                                  "reference produced shape " + where.shape().str());
+  TL_INTERNAL_CHECK(where.shape() == n.shape,
+                    ir::detail::node_prefix(n) + "reference produced shape " + where.shape().str());
 
   runtime::GatherParams out;
   runtime::GatherRun run;

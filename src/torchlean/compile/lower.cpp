@@ -24,8 +24,16 @@ using runtime::SlotKind;
 
 bool is_unary_elementwise(OpKind k) {
   switch (k) {
-    case OpKind::abs: case OpKind::sqrt: case OpKind::inv: case OpKind::relu: case OpKind::tanh:
-    case OpKind::sigmoid: case OpKind::exp: case OpKind::log: case OpKind::sin: case OpKind::cos:
+    case OpKind::abs:
+    case OpKind::sqrt:
+    case OpKind::inv:
+    case OpKind::relu:
+    case OpKind::tanh:
+    case OpKind::sigmoid:
+    case OpKind::exp:
+    case OpKind::log:
+    case OpKind::sin:
+    case OpKind::cos:
       return true;
     default:
       return false;
@@ -34,7 +42,10 @@ bool is_unary_elementwise(OpKind k) {
 
 bool is_binary_elementwise(OpKind k) {
   switch (k) {
-    case OpKind::add: case OpKind::sub: case OpKind::mul_elem: case OpKind::max_elem:
+    case OpKind::add:
+    case OpKind::sub:
+    case OpKind::mul_elem:
+    case OpKind::max_elem:
     case OpKind::min_elem:
       return true;
     default:
@@ -49,8 +60,11 @@ bool is_alias(OpKind k) {
 
 bool is_layout_gather(OpKind k) {
   switch (k) {
-    case OpKind::permute: case OpKind::broadcast_to: case OpKind::concat:
-    case OpKind::swap_first_two: case OpKind::transpose3d_last_two:
+    case OpKind::permute:
+    case OpKind::broadcast_to:
+    case OpKind::concat:
+    case OpKind::swap_first_two:
+    case OpKind::transpose3d_last_two:
       return true;
     default:
       return false;
@@ -62,19 +76,35 @@ Kernel kernel_of(OpKind k) {
   if (is_binary_elementwise(k)) return Kernel::binary;
   if (is_layout_gather(k)) return Kernel::gather;
   switch (k) {
-    case OpKind::rand_uniform: return Kernel::rand_uniform;
-    case OpKind::bernoulli_mask: return Kernel::bernoulli_mask;
-    case OpKind::matmul: case OpKind::linear: return Kernel::gemm;
-    case OpKind::conv2d: return Kernel::conv2d;
-    case OpKind::max_pool2d: case OpKind::max_pool2d_pad: return Kernel::max_pool2d;
-    case OpKind::avg_pool2d: case OpKind::avg_pool2d_pad: return Kernel::avg_pool2d;
-    case OpKind::sum: return Kernel::sum;
-    case OpKind::reduce_sum: return Kernel::reduce_sum;
-    case OpKind::reduce_mean: return Kernel::reduce_mean;
-    case OpKind::mse_loss: return Kernel::mse_loss;
-    case OpKind::softmax: return Kernel::softmax;
-    case OpKind::layernorm: return Kernel::layernorm;
-    case OpKind::batch_norm2d_nchw_eval: return Kernel::batch_norm;
+    case OpKind::rand_uniform:
+      return Kernel::rand_uniform;
+    case OpKind::bernoulli_mask:
+      return Kernel::bernoulli_mask;
+    case OpKind::matmul:
+    case OpKind::linear:
+      return Kernel::gemm;
+    case OpKind::conv2d:
+      return Kernel::conv2d;
+    case OpKind::max_pool2d:
+    case OpKind::max_pool2d_pad:
+      return Kernel::max_pool2d;
+    case OpKind::avg_pool2d:
+    case OpKind::avg_pool2d_pad:
+      return Kernel::avg_pool2d;
+    case OpKind::sum:
+      return Kernel::sum;
+    case OpKind::reduce_sum:
+      return Kernel::reduce_sum;
+    case OpKind::reduce_mean:
+      return Kernel::reduce_mean;
+    case OpKind::mse_loss:
+      return Kernel::mse_loss;
+    case OpKind::softmax:
+      return Kernel::softmax;
+    case OpKind::layernorm:
+      return Kernel::layernorm;
+    case OpKind::batch_norm2d_nchw_eval:
+      return Kernel::batch_norm;
     default:
       throw InternalError("lower: no kernel for op " + std::string(ir::op_name(k)));
   }
@@ -119,9 +149,9 @@ class Lowering {
   const ir::Graph& g_;
   const CompileOptions& opt_;
   runtime::ProgramCode code_;
-  std::vector<int> uses_;           // number of parent references to each node
+  std::vector<int> uses_;  // number of parent references to each node
   std::vector<bool> is_output_;
-  std::vector<int64_t> fused_into_; // node -> the consumer whose chain absorbs it, or -1
+  std::vector<int64_t> fused_into_;  // node -> the consumer whose chain absorbs it, or -1
 
   void count_uses() {
     uses_.assign(g_.nodes.size(), 0);
@@ -240,11 +270,15 @@ class Lowering {
     const Shape& in0 = n.parents.empty() ? n.shape : g_.node(n.parents[0]).shape;
     Instr in = instr(n, kernel_of(n.kind));
     switch (n.kind) {
-      case OpKind::permute: case OpKind::broadcast_to: case OpKind::concat:
-      case OpKind::swap_first_two: case OpKind::transpose3d_last_two:
+      case OpKind::permute:
+      case OpKind::broadcast_to:
+      case OpKind::concat:
+      case OpKind::swap_first_two:
+      case OpKind::transpose3d_last_two:
         in.params = detail::layout_gather(g_, n);
         break;
-      case OpKind::rand_uniform: case OpKind::bernoulli_mask: {
+      case OpKind::rand_uniform:
+      case OpKind::bernoulli_mask: {
         const int64_t seed = std::get<ir::SeedAttrs>(n.attrs).seed;
         in.params = runtime::RandParams{
             SplitMix64(static_cast<uint64_t>(seed) + static_cast<uint64_t>(n.id)).next(),
@@ -271,8 +305,8 @@ class Lowering {
         const auto& a = std::get<ir::Conv2dAttrs>(n.attrs);
         in.in.push_back(param_slot(n, "weight", Shape{a.outC, a.inC, a.kH, a.kW}));
         in.in.push_back(param_slot(n, "bias", Shape{a.outC}));
-        runtime::ConvParams p{a.inC, in0[1], in0[2], a.outC, a.kH, a.kW, a.stride, a.padding,
-                              n.shape[1], n.shape[2]};
+        runtime::ConvParams p{a.inC, in0[1],   in0[2],    a.outC,     a.kH,
+                              a.kW,  a.stride, a.padding, n.shape[1], n.shape[2]};
         in.params = p;
         const int64_t ws = detail::conv_workspace_elems(p);
         if (ws > 0) {
@@ -283,20 +317,25 @@ class Lowering {
         }
         break;
       }
-      case OpKind::max_pool2d: case OpKind::avg_pool2d: {
+      case OpKind::max_pool2d:
+      case OpKind::avg_pool2d: {
         const auto& a = std::get<ir::Pool2dAttrs>(n.attrs);
         in.params = pool_params(n, in0, a.kH, a.kW, a.stride, 0);
         break;
       }
-      case OpKind::max_pool2d_pad: case OpKind::avg_pool2d_pad: {
+      case OpKind::max_pool2d_pad:
+      case OpKind::avg_pool2d_pad: {
         const auto& a = std::get<ir::Pool2dPadAttrs>(n.attrs);
         in.params = pool_params(n, in0, a.kH, a.kW, a.stride, a.padding);
         break;
       }
-      case OpKind::sum: case OpKind::mse_loss:
+      case OpKind::sum:
+      case OpKind::mse_loss:
         in.params = runtime::AxisParams{1, in0.numel(), 1};
         break;
-      case OpKind::reduce_sum: case OpKind::reduce_mean: case OpKind::softmax:
+      case OpKind::reduce_sum:
+      case OpKind::reduce_mean:
+      case OpKind::softmax:
         in.params = axis_view(in0, std::get<ir::AxisAttrs>(n.attrs).axis);
         break;
       case OpKind::layernorm: {
@@ -410,7 +449,8 @@ class Lowering {
 
 }  // namespace
 
-runtime::ProgramCode lower(const ir::Graph& g, runtime::ElemType elem, const CompileOptions& options) {
+runtime::ProgramCode lower(const ir::Graph& g, runtime::ElemType elem,
+                           const CompileOptions& options) {
   TL_USER_CHECK(options.threads >= 1,
                 "compile: threads must be at least 1, got " + std::to_string(options.threads));
   ir::check_graph(g);

@@ -52,8 +52,8 @@ void plan_memory(runtime::ProgramCode& code, bool reuse) {
   for (size_t i = 0; i < code.slots.size(); ++i) {
     const runtime::Slot& s = code.slots[i];
     if (s.kind != runtime::SlotKind::arena) continue;
-    TL_INTERNAL_CHECK(s.first >= 0, "plan_memory: arena slot s" + std::to_string(i) +
-                                        " is never written");
+    TL_INTERNAL_CHECK(s.first >= 0,
+                      "plan_memory: arena slot s" + std::to_string(i) + " is never written");
     arena.push_back(i);
   }
   auto bytes = [&](size_t i) { return align_up(code.slots[i].numel * esize); };

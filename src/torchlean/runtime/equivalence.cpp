@@ -94,18 +94,20 @@ void fast_bound(const Instr& ins, const Program<T>& prog, const Tensor<IeeeScala
         g.b_transposed = p.b_transposed;
         g.bias = p.bias ? arg(2) : nullptr;
         gemm_fast_bound<T>(g, b.data(), p.n, nullptr);
-        for (int64_t e = 0; e < p.m * p.n; ++e) bound[q * p.m * p.n + e] = static_cast<double>(b[static_cast<size_t>(e)]);
+        for (int64_t e = 0; e < p.m * p.n; ++e)
+          bound[q * p.m * p.n + e] = static_cast<double>(b[static_cast<size_t>(e)]);
       }
       return;
     }
     case Kernel::conv2d: {
       const auto& p = std::get<ConvParams>(ins.params);
-      std::vector<T> ws(conv2d_workspace_elems(p.in_c, p.in_h, p.in_w, p.k_h, p.k_w, p.stride,
-                                               p.padding));
+      std::vector<T> ws(
+          conv2d_workspace_elems(p.in_c, p.in_h, p.in_w, p.k_h, p.k_w, p.stride, p.padding));
       std::vector<T> b(static_cast<size_t>(ref.numel()));
       conv2d_chw_fast_bound<T>(arg(0), p.in_c, p.in_h, p.in_w, arg(1), arg(2), p.out_c, p.k_h,
                                p.k_w, p.stride, p.padding, b.data(), ws.data(), nullptr);
-      for (int64_t e = 0; e < ref.numel(); ++e) bound[e] = static_cast<double>(b[static_cast<size_t>(e)]);
+      for (int64_t e = 0; e < ref.numel(); ++e)
+        bound[e] = static_cast<double>(b[static_cast<size_t>(e)]);
       return;
     }
     case Kernel::sum:
@@ -164,8 +166,8 @@ bool compare(const ProgramCode& code, int64_t instr, int64_t node, const T* ours
     if (ok) continue;
     ++bad;
     double d = std::fabs(static_cast<double>(o) - static_cast<double>(r));
-    double excess = std::isnan(d) ? std::numeric_limits<double>::infinity()
-                                  : d - (bound ? bound[e] : 0.0);
+    double excess =
+        std::isnan(d) ? std::numeric_limits<double>::infinity() : d - (bound ? bound[e] : 0.0);
     if (std::isnan(excess)) excess = std::numeric_limits<double>::infinity();
     if (excess > worst_excess) {
       worst_excess = excess;
@@ -250,10 +252,9 @@ CheckReport check_equivalence(Program<T>& prog, const std::vector<Tensor<T>>& in
   std::vector<const T*> in_ptrs;
   for (int64_t i = 0; i < prog.num_inputs(); ++i) {
     const Tensor<T>& t = inputs[static_cast<size_t>(i)];
-    TL_USER_CHECK(t.shape() == prog.input_shape(i), "check: input " + std::to_string(i) +
-                                                        " expects shape " +
-                                                        prog.input_shape(i).str() + ", got " +
-                                                        t.shape().str());
+    TL_USER_CHECK(t.shape() == prog.input_shape(i),
+                  "check: input " + std::to_string(i) + " expects shape " +
+                      prog.input_shape(i).str() + ", got " + t.shape().str());
     in_ptrs.push_back(t.data().data());
   }
   std::vector<Tensor<T>> outs;
@@ -320,9 +321,8 @@ CheckReport check_equivalence(Program<T>& prog, const std::vector<Tensor<T>>& in
     try {
       prog.run_instruction(i);
     } catch (const EvalError& e) {
-      rep.eval_error = "the program raises \"" + std::string(e.what()) +
-                       "\" at instruction i" + std::to_string(i) +
-                       " but the reference evaluator does not";
+      rep.eval_error = "the program raises \"" + std::string(e.what()) + "\" at instruction i" +
+                       std::to_string(i) + " but the reference evaluator does not";
       return rep;
     }
     const double* b = nullptr;

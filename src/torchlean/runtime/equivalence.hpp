@@ -23,26 +23,26 @@ namespace torchlean::runtime {
 
 // The first node whose compiled value disagrees with the reference.
 struct Mismatch {
-  int64_t instr = -1;         // instruction index (-1: a slot bound before any instruction)
+  int64_t instr = -1;  // instruction index (-1: a slot bound before any instruction)
   int64_t node = -1;
-  std::string op;             // the node's op
-  std::string kernel;         // "gemm.fast"
-  std::string shapes;         // "(2,3) <- (2,4), (4,3)": output and parent shapes
-  int64_t index = 0;          // flat index of the worst element
-  std::string where;          // its multi-index, "[1,2]"
+  std::string op;                             // the node's op
+  std::string kernel;                         // "gemm.fast"
+  std::string shapes;                         // "(2,3) <- (2,4), (4,3)": output and parent shapes
+  int64_t index = 0;                          // flat index of the worst element
+  std::string where;                          // its multi-index, "[1,2]"
   double ours = 0, reference = 0, bound = 0;  // bound 0: bit equality required
-  int64_t bad_elements = 0;   // elements outside the bound
+  int64_t bad_elements = 0;                   // elements outside the bound
 };
 
 struct CheckReport {
   bool ok = false;
   KernelMode mode = KernelMode::exact;
-  int64_t instructions = 0;         // instructions checked
-  int64_t exact_instructions = 0;   // of which bit-identical ones (the rest: within bounds)
-  int64_t nodes_compared = 0;       // nodes whose value was compared directly
-  int64_t nodes_fused = 0;          // chain intermediates covered by their chain's output
-  double worst_bound_use = 0;       // fast: max |ours - reference| / bound over bounded elements
-  std::string eval_error;           // both raised this EvalError (ok), or the disagreement
+  int64_t instructions = 0;        // instructions checked
+  int64_t exact_instructions = 0;  // of which bit-identical ones (the rest: within bounds)
+  int64_t nodes_compared = 0;      // nodes whose value was compared directly
+  int64_t nodes_fused = 0;         // chain intermediates covered by their chain's output
+  double worst_bound_use = 0;      // fast: max |ours - reference| / bound over bounded elements
+  std::string eval_error;          // both raised this EvalError (ok), or the disagreement
   std::optional<Mismatch> mismatch;
 
   // A human-readable verdict, one line when ok, a few when not.

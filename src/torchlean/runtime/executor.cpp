@@ -14,8 +14,8 @@
 #include "torchlean/runtime/elementwise.hpp"
 #include "torchlean/runtime/gemm.hpp"
 #include "torchlean/runtime/layout_kernels.hpp"
-#include "torchlean/runtime/reduce.hpp"
 #include "torchlean/runtime/program.hpp"
+#include "torchlean/runtime/reduce.hpp"
 #include "torchlean/runtime/thread_pool.hpp"
 #include "torchlean/scalar/f32.hpp"
 
@@ -32,6 +32,9 @@ bool has_fast_variant(Kernel k, ir::OpKind op) {
          k == Kernel::reduce_mean || k == Kernel::mse_loss;
 }
 
+namespace {
+
+// The elementwise kernels' form of a fused instruction (built once, by the constructor).
 ElementwiseChain elementwise_chain(const FusedParams& p) {
   ElementwiseChain chain;
   for (size_t i = 0; i < p.steps.size(); ++i) {
@@ -50,8 +53,6 @@ ElementwiseChain elementwise_chain(const FusedParams& p) {
   }
   return chain;
 }
-
-namespace {
 
 // Elementwise work is split into chunks of this many elements; chunks are independent, so the
 // split never changes a result.
@@ -73,7 +74,8 @@ void for_rows(ThreadPool* pool, int64_t rows, int64_t row_elems, F&& fn) {
     fn(int64_t{0}, rows);
     return;
   }
-  pool->parallel_for(tasks, [&](int64_t t) { fn(t * per_task, std::min(rows, (t + 1) * per_task)); });
+  pool->parallel_for(tasks,
+                     [&](int64_t t) { fn(t * per_task, std::min(rows, (t + 1) * per_task)); });
 }
 
 template <class T>
@@ -95,9 +97,10 @@ void for_chunks(ThreadPool* pool, int64_t n, F&& fn) {
 }  // namespace
 
 template <class T>
-Program<T>::Program(ProgramCode code, const ir::PayloadStore<T>& payload) : code_(std::move(code)), payload_(&payload) {
-  TL_INTERNAL_CHECK(code_.elem == elem_type_of<T>(), "Program: code lowered for " +
-                                                         std::string(elem_name(code_.elem)));
+Program<T>::Program(ProgramCode code, const ir::PayloadStore<T>& payload)
+    : code_(std::move(code)), payload_(&payload) {
+  TL_INTERNAL_CHECK(code_.elem == elem_type_of<T>(),
+                    "Program: code lowered for " + std::string(elem_name(code_.elem)));
   arena_.assign(static_cast<size_t>(code_.plan.arena_bytes) / sizeof(T), T(0));
   ptrs_.assign(code_.slots.size(), nullptr);
   for (size_t i = 0; i < code_.slots.size(); ++i) {
@@ -112,7 +115,8 @@ Program<T>::Program(ProgramCode code, const ir::PayloadStore<T>& payload) : code
         auto it = node_it->second.find(s.param);
         if (it != node_it->second.end()) t = &it->second;
       }
-      TL_USER_CHECK(t != nullptr, ir::detail::node_prefix(n) + "missing payload slot '" + s.param + "'");
+      TL_USER_CHECK(t != nullptr,
+                    ir::detail::node_prefix(n) + "missing payload slot '" + s.param + "'");
       TL_USER_CHECK(t->numel() == s.numel, ir::detail::node_prefix(n) + "payload '" + s.param +
                                                "' has shape " + t->shape().str() + ", expected " +
                                                s.shape.str());
@@ -126,6 +130,8 @@ Program<T>::Program(ProgramCode code, const ir::PayloadStore<T>& payload) : code
   for (size_t i = 0; i < code_.instrs.size(); ++i) {
     const Instr& in = code_.instrs[i];
     if (in.kernel != Kernel::fused) continue;
+    TL_INTERNAL_CHECK(in.in.size() <= static_cast<size_t>(kMaxFusedInputs),
+                      "Program: fused instruction i" + std::to_string(i) + " has too many inputs");
     chains_[i] = elementwise_chain(std::get<FusedParams>(in.params));
     check_chain(chains_[i], static_cast<int>(in.in.size()), 0);
   }
@@ -189,8 +195,9 @@ std::vector<Tensor<T>> Program<T>::run(const std::vector<Tensor<T>>& inputs) {
   std::vector<const T*> in;
   for (int64_t i = 0; i < num_inputs(); ++i) {
     const Tensor<T>& t = inputs[static_cast<size_t>(i)];
-    TL_USER_CHECK(t.shape() == input_shape(i), "run: input " + std::to_string(i) + " expects shape " +
-                                                   input_shape(i).str() + ", got " + t.shape().str());
+    TL_USER_CHECK(t.shape() == input_shape(i), "run: input " + std::to_string(i) +
+                                                   " expects shape " + input_shape(i).str() +
+                                                   ", got " + t.shape().str());
     in.push_back(t.data().data());
   }
   std::vector<Tensor<T>> outs;
@@ -253,7 +260,8 @@ void Program<T>::run_instruction(size_t i) {
       const BinaryOp op = *binary_op_of(p.op);
       const T* a = arg(0);
       const T* b = arg(1);
-      for_chunks(pool, p.n, [&](int64_t s, int64_t e) { binary_exact<T>(op, a + s, b + s, out + s, e - s); });
+      for_chunks(pool, p.n,
+                 [&](int64_t s, int64_t e) { binary_exact<T>(op, a + s, b + s, out + s, e - s); });
       break;
     }
     case Kernel::fused: {
@@ -311,7 +319,8 @@ void Program<T>::run_instruction(size_t i) {
       const bool max = ins.kernel == Kernel::max_pool2d;
       const int64_t in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w;
       for_rows(pool, p.channels, in_plane + out_plane, [&](int64_t c0, int64_t c1) {
-        const PoolGeometry g{c1 - c0, p.in_h, p.in_w, p.out_h, p.out_w, p.k_h, p.k_w, p.stride, p.padding};
+        const PoolGeometry g{c1 - c0, p.in_h, p.in_w,   p.out_h,  p.out_w,
+                             p.k_h,   p.k_w,  p.stride, p.padding};
         if (max)
           max_pool2d_exact<T>(x + c0 * in_plane, out + c0 * out_plane, g);
         else
@@ -321,7 +330,8 @@ void Program<T>::run_instruction(size_t i) {
     }
     case Kernel::sum: {
       const auto& p = std::get<AxisParams>(ins.params);
-      out[0] = ins.mode == KernelMode::fast ? sum_fast<T>(arg(0), p.len) : sum_exact<T>(arg(0), p.len);
+      out[0] =
+          ins.mode == KernelMode::fast ? sum_fast<T>(arg(0), p.len) : sum_exact<T>(arg(0), p.len);
       break;
     }
     case Kernel::mse_loss: {
@@ -340,9 +350,11 @@ void Program<T>::run_instruction(size_t i) {
         T* ys = out + o0 * p.inner;
         const int64_t rows = o1 - o0;
         if (mean)
-          fast ? reduce_mean_fast<T>(xs, ys, rows, p.len, p.inner) : reduce_mean_exact<T>(xs, ys, rows, p.len, p.inner);
+          fast ? reduce_mean_fast<T>(xs, ys, rows, p.len, p.inner)
+               : reduce_mean_exact<T>(xs, ys, rows, p.len, p.inner);
         else
-          fast ? reduce_sum_fast<T>(xs, ys, rows, p.len, p.inner) : reduce_sum_exact<T>(xs, ys, rows, p.len, p.inner);
+          fast ? reduce_sum_fast<T>(xs, ys, rows, p.len, p.inner)
+               : reduce_sum_exact<T>(xs, ys, rows, p.len, p.inner);
       });
       break;
     }

@@ -1,11 +1,12 @@
 // Names of the Program format's enums, the text form of a program, and payload conversion.
+#include "torchlean/runtime/program.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <limits>
 #include <sstream>
 
 #include "torchlean/core/error.hpp"
-#include "torchlean/runtime/program.hpp"
 
 namespace torchlean::runtime {
 
@@ -15,23 +16,40 @@ std::string_view elem_name(ElemType e) { return e == ElemType::f32 ? "f32" : "f6
 
 std::string_view kernel_name(Kernel k) {
   switch (k) {
-    case Kernel::gather: return "gather";
-    case Kernel::rand_uniform: return "rand_uniform";
-    case Kernel::bernoulli_mask: return "bernoulli_mask";
-    case Kernel::unary: return "unary";
-    case Kernel::binary: return "binary";
-    case Kernel::fused: return "fused";
-    case Kernel::gemm: return "gemm";
-    case Kernel::conv2d: return "conv2d";
-    case Kernel::max_pool2d: return "max_pool2d";
-    case Kernel::avg_pool2d: return "avg_pool2d";
-    case Kernel::sum: return "sum";
-    case Kernel::reduce_sum: return "reduce_sum";
-    case Kernel::reduce_mean: return "reduce_mean";
-    case Kernel::mse_loss: return "mse_loss";
-    case Kernel::softmax: return "softmax";
-    case Kernel::layernorm: return "layernorm";
-    case Kernel::batch_norm: return "batch_norm";
+    case Kernel::gather:
+      return "gather";
+    case Kernel::rand_uniform:
+      return "rand_uniform";
+    case Kernel::bernoulli_mask:
+      return "bernoulli_mask";
+    case Kernel::unary:
+      return "unary";
+    case Kernel::binary:
+      return "binary";
+    case Kernel::fused:
+      return "fused";
+    case Kernel::gemm:
+      return "gemm";
+    case Kernel::conv2d:
+      return "conv2d";
+    case Kernel::max_pool2d:
+      return "max_pool2d";
+    case Kernel::avg_pool2d:
+      return "avg_pool2d";
+    case Kernel::sum:
+      return "sum";
+    case Kernel::reduce_sum:
+      return "reduce_sum";
+    case Kernel::reduce_mean:
+      return "reduce_mean";
+    case Kernel::mse_loss:
+      return "mse_loss";
+    case Kernel::softmax:
+      return "softmax";
+    case Kernel::layernorm:
+      return "layernorm";
+    case Kernel::batch_norm:
+      return "batch_norm";
   }
   return "?";
 }
@@ -42,9 +60,15 @@ std::string slot_text(const ProgramCode& code, int32_t id) {
   const Slot& s = code.slots[static_cast<size_t>(id)];
   std::string where;
   switch (s.kind) {
-    case SlotKind::input: where = "input " + std::to_string(s.index); break;
-    case SlotKind::output: where = "output " + std::to_string(s.index); break;
-    case SlotKind::param: where = "param %" + std::to_string(s.node) + "." + s.param; break;
+    case SlotKind::input:
+      where = "input " + std::to_string(s.index);
+      break;
+    case SlotKind::output:
+      where = "output " + std::to_string(s.index);
+      break;
+    case SlotKind::param:
+      where = "param %" + std::to_string(s.node) + "." + s.param;
+      break;
     case SlotKind::arena:
       where = "arena @" + std::to_string(s.offset * (code.elem == ElemType::f32 ? 4 : 8)) +
               (s.node < 0 ? " workspace" : "");

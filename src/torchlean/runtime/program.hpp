@@ -32,9 +32,13 @@ std::string_view elem_name(ElemType e);
 template <class T>
 constexpr ElemType elem_type_of();
 template <>
-constexpr ElemType elem_type_of<float>() { return ElemType::f32; }
+constexpr ElemType elem_type_of<float>() {
+  return ElemType::f32;
+}
 template <>
-constexpr ElemType elem_type_of<double>() { return ElemType::f64; }
+constexpr ElemType elem_type_of<double>() {
+  return ElemType::f64;
+}
 
 // Where a slot's elements live.
 //   input:  the caller's i-th input buffer (bound per run)
@@ -45,14 +49,14 @@ enum class SlotKind : uint8_t { input, output, param, arena };
 
 struct Slot {
   SlotKind kind = SlotKind::arena;
-  int64_t index = -1;      // input/output position; -1 otherwise
-  int64_t node = -1;       // the node whose value it holds; -1 for a kernel workspace
-  std::string param;       // param: payload slot name ("weight", "value", ...)
+  int64_t index = -1;  // input/output position; -1 otherwise
+  int64_t node = -1;   // the node whose value it holds; -1 for a kernel workspace
+  std::string param;   // param: payload slot name ("weight", "value", ...)
   Shape shape;
   int64_t numel = 0;
-  int64_t offset = 0;      // arena: element offset (its byte offset is a multiple of 64)
-  int64_t first = -1;      // arena: instruction that writes it (live interval [first, last])
-  int64_t last = -1;       // arena: last instruction that reads it
+  int64_t offset = 0;  // arena: element offset (its byte offset is a multiple of 64)
+  int64_t first = -1;  // arena: instruction that writes it (live interval [first, last])
+  int64_t last = -1;   // arena: last instruction that reads it
 };
 
 // Instruction kernels. Their names appear in program text; keep them stable.
@@ -158,7 +162,7 @@ struct ProgramCode {
   KernelMode mode = KernelMode::exact;
   int threads = 1;
   bool fused = false;
-  ir::Graph graph;                 // the checked source graph (for messages and the checker)
+  ir::Graph graph;  // the checked source graph (for messages and the checker)
   std::vector<Slot> slots;
   std::vector<Instr> instrs;
   std::vector<int32_t> node_slot;  // node id -> slot holding its value (-1: not materialised,
@@ -217,8 +221,8 @@ class Program {
   ProgramCode code_;
   const ir::PayloadStore<T>* payload_;
   std::vector<T> arena_;
-  std::vector<T*> ptrs_;  // slot -> storage, refreshed by bind()
-  std::vector<const T*> args_;  // scratch for an instruction's input pointers
+  std::vector<T*> ptrs_;                  // slot -> storage, refreshed by bind()
+  std::vector<const T*> args_;            // scratch for an instruction's input pointers
   std::vector<ElementwiseChain> chains_;  // per instruction: the kernel chain of a fused one
   std::unique_ptr<ThreadPool> pool_;
   int64_t fault_instr_ = -1, fault_element_ = 0;
