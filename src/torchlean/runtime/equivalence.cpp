@@ -83,16 +83,7 @@ void fast_bound(const Instr& ins, const Program<T>& prog, const Tensor<IeeeScala
       const auto& p = std::get<GemmParams>(ins.params);
       std::vector<T> b(static_cast<size_t>(p.m * p.n));
       for (int64_t q = 0; q < p.batch; ++q) {
-        GemmProblem<T> g;
-        g.m = p.m;
-        g.n = p.n;
-        g.k = p.k;
-        g.a = arg(0) + q * p.m * p.k;
-        g.lda = p.k;
-        g.b = arg(1) + q * p.k * p.n;
-        g.ldb = p.b_transposed ? p.k : p.n;
-        g.b_transposed = p.b_transposed;
-        g.bias = p.bias ? arg(2) : nullptr;
+        GemmProblem<T> g = gemm_problem<T>(p, arg(0), arg(1), p.bias ? arg(2) : nullptr, nullptr, q);
         gemm_fast_bound<T>(g, b.data(), p.n, nullptr);
         for (int64_t e = 0; e < p.m * p.n; ++e)
           bound[q * p.m * p.n + e] = static_cast<double>(b[static_cast<size_t>(e)]);

@@ -282,18 +282,7 @@ void Program<T>::run_instruction(size_t i) {
     case Kernel::gemm: {
       const auto& p = std::get<GemmParams>(ins.params);
       for (int64_t b = 0; b < p.batch; ++b) {
-        GemmProblem<T> g;
-        g.m = p.m;
-        g.n = p.n;
-        g.k = p.k;
-        g.a = arg(0) + b * p.m * p.k;
-        g.lda = p.k;
-        g.b = arg(1) + b * p.k * p.n;
-        g.ldb = p.b_transposed ? p.k : p.n;
-        g.b_transposed = p.b_transposed;
-        g.c = out + b * p.m * p.n;
-        g.ldc = p.n;
-        g.bias = p.bias ? arg(2) : nullptr;
+        GemmProblem<T> g = gemm_problem<T>(p, arg(0), arg(1), p.bias ? arg(2) : nullptr, out, b);
         if (ins.mode == KernelMode::fast)
           gemm_fast<T>(g, pool);
         else

@@ -17,6 +17,7 @@
 #include "torchlean/ir/graph.hpp"
 #include "torchlean/ir/payload.hpp"
 #include "torchlean/runtime/elementwise.hpp"
+#include "torchlean/runtime/gemm.hpp"
 
 namespace torchlean::runtime {
 
@@ -125,6 +126,24 @@ struct GemmParams {
   bool b_transposed = false;
   bool bias = false;  // in[2] is the bias (length n), added after the fold
 };
+// The GEMM of batch item `q` of a gemm instruction, over its argument and output slots.
+template <class T>
+GemmProblem<T> gemm_problem(const GemmParams& p, const T* a, const T* b, const T* bias, T* c,
+                            int64_t q) {
+  GemmProblem<T> g;
+  g.m = p.m;
+  g.n = p.n;
+  g.k = p.k;
+  g.a = a + q * p.m * p.k;
+  g.lda = p.k;
+  g.b = b + q * p.k * p.n;
+  g.ldb = p.b_transposed ? p.k : p.n;
+  g.b_transposed = p.b_transposed;
+  g.c = c == nullptr ? nullptr : c + q * p.m * p.n;
+  g.ldc = p.n;
+  g.bias = p.bias ? bias : nullptr;
+  return g;
+}
 struct ConvParams {
   int64_t in_c = 0, in_h = 0, in_w = 0, out_c = 0, k_h = 0, k_w = 0, stride = 1, padding = 0;
   int64_t out_h = 0, out_w = 0;
