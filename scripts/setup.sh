@@ -10,6 +10,10 @@ PACKAGES=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # libraries
   libgmp-dev libmpfr-dev nlohmann-json3-dev libopenblas-dev zlib1g-dev
+  # ONNX interchange (protobuf schema and runtime)
+  libonnx-dev libprotobuf-dev protobuf-compiler
+  # data for the main job (Fashion-MNIST in IDX form)
+  dataset-fashion-mnist
   # oracles for tests (never a runtime dependency)
   python3 python3-numpy python3-torch
   # fuzzing (libFuzzer) and sanitizers
