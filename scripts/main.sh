@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds, and runs the main job on built-in data: the built-in example
-# model evaluated in binary32, binary64 and exact arithmetic, with the distance of binary32 from
-# the exact result. Outputs go to out/demo/.
+# The main job: installs dependencies, builds, then trains an MLP (784-256-10, Adam, cosine
+# schedule, 8 epochs, fast mode) on Fashion-MNIST from Debian's dataset-fashion-mnist with the
+# compiled training step, and reports the test accuracy. Outputs go to out/fashion_mlp/
+# (model.json + model.safetensors, log.jsonl, curve.svg, metrics.json, checkpoint). The
+# exact-arithmetic demo of the reference semantics follows (out/demo/). Nothing here needs
+# ../shared/data. TORCHLEAN_MAIN_EPOCHS overrides the epoch count (the reference script
+# scripts/train_reference.py runs PyTorch with the same settings).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake --preset default
 cmake --build --preset default --target torchlean
+DATA=/usr/share/datasets/fashion-mnist
+EPOCHS="${TORCHLEAN_MAIN_EPOCHS:-8}"
+./build/torchlean train --data "$DATA" --model mlp:784-256-10 --optimizer adam --lr 0.001 \
+  --schedule cosine --batch 64 --epochs "$EPOCHS" --mode fast --threads "$(nproc)" \
+  --out out/fashion_mlp
+./build/torchlean eval out/fashion_mlp/model.json --data "$DATA" --mode fast
 ./build/torchlean demo --out out/demo

@@ -16,6 +16,7 @@ PACKAGES=(
   dataset-fashion-mnist
   # oracles for tests (never a runtime dependency)
   python3 python3-numpy python3-torch
+  python3-onnx  # read only by the test oracle scripts/onnx_models.py
   # fuzzing (libFuzzer) and sanitizers
   clang libclang-rt-14-dev
 )

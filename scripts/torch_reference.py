@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Generate tests/conformance/data/torch_reference.json: PyTorch (float64) reference values for the
-TorchLean v1 ops that have a PyTorch equivalent, plus TorchLean's MLP fixture evaluated in float32,
+TorchLean v1 ops and the extension ops that have a PyTorch equivalent (gradient-only ops through
+torch.autograd), plus TorchLean's MLP fixture evaluated in float32,
 float64 and exact rational arithmetic.
 
 Run with Debian's python3 (torch 1.13 + numpy), from the repository root:
@@ -477,6 +478,216 @@ def gen_layout(g):
 
 
 # ----------------------------------------------------------------------------------------------
+# Extension ops (docs/ir.md). Attribute keys are the IR field names.
+
+
+def check_bits(op, refs, ys):
+    """PyTorch must equal the IEEE reference bit for bit (the op's spec is one rounding or none)."""
+    for r, y in zip(refs, ys):
+        if not same_double(r, y):
+            raise SystemExit(f"torch {op}: {y!r}, IEEE reference {r!r}")
+
+
+def gen_ext_elementwise(g):
+    for i, shape in enumerate(g.elem_shapes()):
+        x = g.mixed(shape)
+        g.add(f"neg/{i}", "neg", {}, [x], torch.neg(x))
+        a, b = g.mixed(shape), g.mixed(shape)
+        y = torch.div(a, b)
+        check_bits("div", [p / q if q != 0 else (math.copysign(INF, p) * math.copysign(1, q)
+                                                   if p != 0 and not math.isnan(p) else NAN)
+                           for p, q in zip(a.reshape(-1).tolist(), b.reshape(-1).tolist())],
+                   y.reshape(-1).tolist())
+        g.add(f"div/{i}", "div", {}, [a, b], y)
+        alpha = [0.01, 0.2, -0.5, 1.5, 0.0, 0.3][i]
+        g.add(f"leaky_relu/{i}", "leaky_relu", {"alpha": alpha}, [x], F.leaky_relu(x, alpha))
+        # Bounds away from 0: PyTorch's clamp keeps -0 where IEEE 754-2019 maximum gives +0.
+        lo, hi = -0.75 * (i + 1), 1.25 * (i + 1)
+        attrs = {"lo": lo, "hi": hi, "has_lo": i != 1, "has_hi": i != 2}
+        y = torch.clamp(x, min=lo if attrs["has_lo"] else None, max=hi if attrs["has_hi"] else None)
+        g.add(f"clamp/{i}", "clamp", attrs, [x], y)
+        cmp = ["lt", "le", "gt", "ge", "eq", "ne"][i]
+        b = a.clone() if i == 4 else b  # eq: equal operands
+        fn = {"lt": torch.lt, "le": torch.le, "gt": torch.gt, "ge": torch.ge, "eq": torch.eq,
+              "ne": torch.ne}[cmp]
+        g.add(f"compare/{i}", "compare", {"cmp": cmp}, [a, b], fn(a, b).to(torch.float64))
+        c = g.mixed(shape)
+        g.add(f"where/{i}", "where", {}, [c, a, b], torch.where(c != 0, a, b))
+        for p in [2.0, 3.0, 0.5, -1.0, -2.0]:
+            y = torch.pow(x, p)
+            xs = x.reshape(-1).tolist()
+            if p == 2.0:
+                ref = [v * v for v in xs]
+            elif p == 3.0:
+                ref = [(v * v) * v for v in xs]
+            elif p == 0.5:
+                ref = [math.sqrt(v) if (math.isnan(v) or v >= 0) else NAN for v in xs]
+            else:
+                ref = [(1.0 / (v if p == -1 else v * v)) if (v if p == -1 else v * v) != 0
+                       else (math.copysign(INF, v) if p == -1 else INF) for v in xs]
+            check_bits(f"pow {p}", ref, y.reshape(-1).tolist())
+            g.add(f"pow_const/{p}/{i}", "pow_const", {"exponent": p}, [x], y)
+        xe = g.normal(shape, 2.0)
+        y = torch.erf(xe)
+        for v, t in zip(xe.reshape(-1).tolist(), y.reshape(-1).tolist()):
+            with mpmath.workprec(256):
+                cr = mp_to_double(mpmath.erf(mpmath.mpf(v)))
+            if ulp_distance(t, cr) > 1:
+                raise SystemExit(f"torch erf({v!r}) = {t!r} is more than 1 ulp from {cr!r}")
+        g.add(f"erf/{i}", "erf", {}, [xe], y)
+    x = f64(SPECIALS, [len(SPECIALS)])
+    g.add("erf/special", "erf", {}, [x], torch.erf(x))
+    g.add("neg/special", "neg", {}, [x], torch.neg(x))
+
+
+def take(x, axis, idx):
+    """x indexed along `axis` by the list idx (non-negative)."""
+    return torch.index_select(x, axis, torch.tensor(idx, dtype=torch.long))
+
+
+def gen_ext_layout(g):
+    for i, (src, dst) in enumerate([([3, 1], [2, 3, 4]), ([], [3]), ([1, 4], [0, 4]),
+                                    ([2, 1, 3], [2, 5, 3])]):
+        x = g.mixed(src)
+        g.add(f"broadcast/{i}", "broadcast", {"to_shape": dst}, [x], torch.broadcast_to(x, dst))
+    for i, s in enumerate([[7], [5, 6], [3, 4, 5]]):
+        x = g.mixed(s)
+        starts, ends, steps = [], [], []
+        for d in s:
+            step = g.rnd.choice([1, 2, 3, -1, -2])
+            if step > 0:
+                a = g.rnd.randint(0, d)
+                b = g.rnd.randint(a, d)
+            else:
+                a = g.rnd.randint(0, d - 1)
+                b = g.rnd.randint(-1, a)
+            starts.append(a), ends.append(b), steps.append(step)
+        attrs = {"starts": starts, "ends": ends, "steps": steps}
+        xg = x.clone().requires_grad_(True)
+        y = xg
+        for ax, (a, b, st) in enumerate(zip(starts, ends, steps)):
+            y = take(y, ax, list(range(a, b, st)))
+        g.add(f"slice/{i}", "slice", attrs, [x], y.detach())
+        gy = g.mixed(list(y.shape))
+        (dx,) = torch.autograd.grad(y, xg, gy)
+        g.add(f"slice_grad/{i}", "slice_grad", attrs, [gy], dx)
+        pb = [g.rnd.randint(0, 2) for _ in s]
+        pe = [g.rnd.randint(0, 2) for _ in s]
+        value = [0.0, -1.5, 2.25][i]
+        torch_pads = [p for ax in reversed(range(len(s))) for p in (pb[ax], pe[ax])]
+        g.add(f"pad/{i}", "pad", {"pads_begin": pb, "pads_end": pe, "value": value}, [x],
+              F.pad(x, torch_pads, value=value))
+    for i, (ds, axis, ishape) in enumerate([([5, 3], 0, [4]), ([2, 6, 3], 1, [2, 3]), ([4], 0, []),
+                                            ([3, 4], 1, [7])]):
+        data = g.mixed(ds)
+        d = ds[axis]
+        n = int(np.prod(ishape)) if ishape else 1
+        idx = [g.rnd.randint(-d, d - 1) for _ in range(n)]
+        if i == 3:
+            idx[0] = idx[1] = idx[2]  # repeated indices accumulate in gather_grad
+        norm = [k + d if k < 0 else k for k in idx]
+        dg = data.clone().requires_grad_(True)
+        out = take(dg, axis, norm)
+        out_shape = ds[:axis] + ishape + ds[axis + 1:]
+        out = out.reshape(out_shape)
+        indices = f64([float(k) for k in idx], ishape)
+        g.add(f"gather/{i}", "gather", {"axis": axis}, [data, indices], out.detach())
+        gy = g.normal(out_shape)
+        (dd,) = torch.autograd.grad(out, dg, gy)
+        g.add(f"gather_grad/{i}", "gather_grad", {"axis": axis}, [indices, gy], dd)
+
+
+def gen_ext_matmul(g):
+    for i, (sa, sb) in enumerate([([2, 3, 4, 5], [2, 3, 5, 2]), ([2, 3, 4, 5], [5, 3]),
+                                  ([3, 2, 6], [6, 4]), ([1, 2, 1, 3, 2], [1, 2, 1, 2, 3])]):
+        a, b = g.normal(sa), g.normal(sb)
+        g.add(f"matmul/ext/{i}", "matmul", {}, [a, b], torch.matmul(a, b))
+
+
+def conv_attrs(sh, sw, pt, pl, pb, pr, dh, dw, groups):
+    return {"stride_h": sh, "stride_w": sw, "pad_top": pt, "pad_left": pl, "pad_bottom": pb,
+            "pad_right": pr, "dilation_h": dh, "dilation_w": dw, "groups": groups}
+
+
+def gen_ext_conv(g):
+    configs = [  # N, C, H, W, O, kH, kW, (stride_h, stride_w), (pt, pl, pb, pr), (dh, dw), groups, bias
+        (1, 3, 7, 6, 4, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 1, True),
+        (2, 4, 8, 9, 6, 3, 2, (2, 3), (2, 1, 1, 0), (2, 1), 2, True),
+        (2, 6, 5, 5, 6, 3, 3, (1, 2), (0, 1, 2, 1), (1, 2), 3, False),
+        (3, 2, 6, 4, 2, 1, 1, (2, 2), (0, 0, 0, 0), (1, 1), 2, True),
+        (1, 2, 4, 4, 3, 2, 2, (3, 1), (1, 0, 0, 2), (1, 1), 1, False),
+    ]
+    for i, (n, c, h, w, o, kh, kw, st, pads, dil, groups, has_bias) in enumerate(configs):
+        x = g.normal([n, c, h, w]).requires_grad_(True)
+        wt = g.normal([o, c // groups, kh, kw]).requires_grad_(True)
+        b = g.normal([o]) if has_bias else None
+        pt, pl, pb, pr = pads
+        y = F.conv2d(F.pad(x, (pl, pr, pt, pb)), wt, b, stride=st, dilation=dil, groups=groups)
+        attrs = conv_attrs(st[0], st[1], pt, pl, pb, pr, dil[0], dil[1], groups)
+        inputs = [x.detach(), wt.detach()] + ([b] if has_bias else [])
+        g.add(f"conv2d_nchw/{i}", "conv2d_nchw", attrs, inputs, y.detach())
+        gy = g.normal(list(y.shape))
+        dx, dw = torch.autograd.grad(y, [x, wt], gy)
+        g.add(f"conv2d_nchw_grad_input/{i}", "conv2d_nchw_grad_input", attrs, [gy, wt.detach()], dx)
+        g.add(f"conv2d_nchw_grad_weight/{i}", "conv2d_nchw_grad_weight", attrs, [x.detach(), gy], dw)
+
+
+def gen_ext_pools(g):
+    configs = [  # N, C, H, W, kH, kW, stride (h, w), pad (h, w), ceil_mode, count_include_pad
+        (1, 2, 5, 6, 2, 2, (2, 2), (0, 0), False, True),
+        (2, 1, 7, 5, 3, 2, (2, 1), (1, 1), True, True),
+        (1, 3, 6, 7, 3, 3, (2, 3), (1, 1), True, False),
+        (2, 2, 4, 4, 2, 3, (1, 2), (1, 0), False, False),
+        (1, 1, 5, 5, 4, 4, (3, 3), (2, 2), True, True),
+    ]
+    for i, (n, c, h, w, kh, kw, st, pad, ceil, incl) in enumerate(configs):
+        attrs = {"kH": kh, "kW": kw, "stride_h": st[0], "stride_w": st[1], "pad_top": pad[0],
+                 "pad_left": pad[1], "pad_bottom": pad[0], "pad_right": pad[1], "ceil_mode": ceil,
+                 "count_include_pad": incl}
+        # Distinct values: no ties, so PyTorch's argmax is the spec's first maximiser.
+        x = f64(g.rng.permutation(n * c * h * w) * 0.25 - 3.0, [n, c, h, w]).requires_grad_(True)
+        y = F.max_pool2d(x, (kh, kw), stride=st, padding=pad, ceil_mode=ceil)
+        g.add(f"max_pool2d_nchw/{i}", "max_pool2d_nchw", attrs, [x.detach()], y.detach())
+        gy = g.normal(list(y.shape))
+        (dx,) = torch.autograd.grad(y, x, gy)
+        g.add(f"max_pool2d_nchw_grad/{i}", "max_pool2d_nchw_grad", attrs, [x.detach(), gy], dx)
+        xa = g.normal([n, c, h, w]).requires_grad_(True)
+        y = F.avg_pool2d(xa, (kh, kw), stride=st, padding=pad, ceil_mode=ceil,
+                         count_include_pad=incl)
+        g.add(f"avg_pool2d_nchw/{i}", "avg_pool2d_nchw", attrs, [xa.detach()], y.detach())
+        gy = g.normal(list(y.shape))
+        (dx,) = torch.autograd.grad(y, xa, gy)
+        g.add(f"avg_pool2d_nchw_grad/{i}", "avg_pool2d_nchw_grad", attrs, [gy], dx)
+
+
+def gen_ext_composite(g):
+    """gelu, silu, softplus, log_softmax, cross_entropy: several roundings, compared within the
+    bounds of tests/conformance/error_bounds.cpp."""
+    for i, shape in enumerate(g.elem_shapes()):
+        x = g.normal(shape, 4.0)
+        g.add(f"gelu/{i}", "gelu", {}, [x], F.gelu(x))
+        g.add(f"silu/{i}", "silu", {}, [x], F.silu(x))
+        # PyTorch returns x itself above its threshold 20, where the spec keeps log(1 + e^-x)
+        # (docs/ops.md): inputs stay at or below 20.
+        xs = torch.clamp(g.normal(shape, 8.0), max=20.0)
+        g.add(f"softplus/{i}", "softplus", {}, [xs], F.softplus(xs))
+    x = f64(SPECIALS[:5], [5])  # +-0, +-inf, NaN
+    for op, fn in [("gelu", F.gelu), ("silu", F.silu)]:
+        g.add(f"{op}/special", op, {}, [x], fn(x))
+    g.add("softplus/special", "softplus", {}, [f64([0.0, -0.0, -INF, NAN], [4])],
+          F.softplus(f64([0.0, -0.0, -INF, NAN], [4])))
+    for i, s in enumerate([[7], [3, 4], [2, 3, 4], [3, 5]]):
+        axis = g.rnd.randrange(len(s))
+        x = g.normal(s, 12.0 if i == 3 else 3.0)
+        g.add(f"log_softmax/{i}", "log_softmax", {"axis": axis}, [x], F.log_softmax(x, axis))
+    for i, (n, c) in enumerate([(1, 3), (4, 5), (8, 10), (3, 2)]):
+        logits = g.normal([n, c], 3.0)
+        t = [g.rnd.randrange(c) for _ in range(n)]
+        y = F.cross_entropy(logits, torch.tensor(t, dtype=torch.long))
+        g.add(f"cross_entropy/{i}", "cross_entropy", {}, [logits, f64([float(k) for k in t], [n])], y)
+
+
+# ----------------------------------------------------------------------------------------------
 # TorchLean's MLP fixture
 
 
@@ -531,6 +742,12 @@ def main():
     gen_batch_norm(g)
     gen_axis_ops(g)
     gen_layout(g)
+    gen_ext_elementwise(g)
+    gen_ext_layout(g)
+    gen_ext_matmul(g)
+    gen_ext_conv(g)
+    gen_ext_pools(g)
+    gen_ext_composite(g)
 
     doc = {
         "format": "torchlean-cpp.torch_reference.v1",

@@ -32,6 +32,9 @@ struct AttrReader {
   void operator()(const char* key, std::vector<int64_t>& v) const {
     v = at(key).get<std::vector<int64_t>>();
   }
+  void operator()(const char* key, double& v) const { v = at(key).get<double>(); }
+  void operator()(const char* key, bool& v) const { v = at(key).get<bool>(); }
+  void operator()(const char* key, std::string& v) const { v = at(key).get<std::string>(); }
 };
 
 }  // namespace

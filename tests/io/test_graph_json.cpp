@@ -32,6 +32,12 @@ ir::Graph one_op_graph(const ir::OpInfo& info) {
           using T = std::decay_t<decltype(v)>;
           if constexpr (std::is_same_v<T, int64_t>) v = k++;
           else if constexpr (std::is_same_v<T, Shape>) v = Shape{k++, 4, 0};
+          else if constexpr (std::is_same_v<T, double>)
+            v = -0.1 * static_cast<double>(k++);
+          else if constexpr (std::is_same_v<T, bool>)
+            v = true;
+          else if constexpr (std::is_same_v<T, std::string>)
+            v = "ge" + std::to_string(k++);
           else v = {2, 0, k++};
         });
       },
@@ -48,7 +54,7 @@ TEST(GraphJson, EveryOpRoundTrips) {
     const ir::Graph g = one_op_graph(info);
     const std::string text = write_graph_json(g);
     const nlohmann::json j = nlohmann::json::parse(text);
-    EXPECT_EQ(j.at("format"), "torchlean.ir.v1");
+    EXPECT_EQ(j.at("format"), ir::is_v1_op(info.kind) ? "torchlean.ir.v1" : "torchlean_cpp.ir.v1x");
     EXPECT_EQ(j.at("nodes").back().at("kind"), std::string(info.json_kind));
     EXPECT_EQ(read_graph_json(text).graph, g);
   }
@@ -159,6 +165,142 @@ TEST(GraphJson, MultiInputGraphsUseTheExtensionFormat) {
   expect_user_error([] { read_graph_json(R"({"format": "torchlean_cpp.ir.v1x", "input_id": 0, "output_id": 0,
                                             "nodes": []})"); },
                     "graph_json: root: missing field `input_ids`", {});
+}
+
+TEST(GraphJson, ExtensionOpsUseTheExtensionFormat) {
+  // One input, one output, but an extension op: torchlean_cpp.ir.v1x with signed integers
+  // (slice ends -1), doubles, booleans and strings as attribute values.
+  ir::Graph g;
+  g.add(OpKind::input, {}, ir::NoAttrs{}, Shape{5});
+  g.add(OpKind::slice, {0}, ir::SliceAttrs{{4}, {-1}, {-2}}, Shape{3});
+  g.add(OpKind::clamp, {1}, ir::ClampAttrs{-0.5, 0.1, true, false}, Shape{3});
+  g.add(OpKind::compare, {2, 2}, ir::CompareAttrs{"ge"}, Shape{3});
+  g.add(OpKind::pad, {3}, ir::PadAttrs{{1}, {0}, -2.5}, Shape{4});
+  g.input_ids = {0};
+  g.output_ids = {4};
+  const std::string text = write_graph_json(g);
+  const nlohmann::json j = nlohmann::json::parse(text);
+  EXPECT_EQ(j.at("format"), "torchlean_cpp.ir.v1x");
+  EXPECT_EQ(j.at("input_ids"), nlohmann::json::parse("[0]"));
+  const nlohmann::json expected_nodes = nlohmann::json::parse(R"([
+    {"id": 0, "kind": "input", "parents": [], "shape": [5]},
+    {"id": 1, "kind": "slice", "parents": [0], "shape": [3], "starts": [4], "ends": [-1], "steps": [-2]},
+    {"id": 2, "kind": "clamp", "parents": [1], "shape": [3], "lo": -0.5, "hi": 0.1, "has_lo": true,
+     "has_hi": false},
+    {"id": 3, "kind": "compare", "parents": [2, 2], "shape": [3], "cmp": "ge"},
+    {"id": 4, "kind": "pad", "parents": [3], "shape": [4], "pads_begin": [1], "pads_end": [0],
+     "value": -2.5}])");
+  EXPECT_EQ(j.at("nodes"), expected_nodes);
+  // Doubles round-trip exactly (0.1 is written with enough digits).
+  EXPECT_EQ(load_graph_json(text).graph, g);
+}
+
+TEST(GraphJson, MatmulExtensionFormsUseTheExtensionFormat) {
+  ir::Graph g;
+  g.add(OpKind::input, {}, ir::NoAttrs{}, Shape{2, 3, 4});
+  g.add(OpKind::constant, {}, ir::ConstAttrs{Shape{4, 5}}, Shape{4, 5});
+  g.add(OpKind::matmul, {0, 1}, ir::NoAttrs{}, Shape{2, 3, 5});
+  g.input_ids = {0};
+  g.output_ids = {2};
+  EXPECT_TRUE(ir::is_v1_graph(g) == false);
+  const std::string text = write_graph_json(g);
+  EXPECT_EQ(nlohmann::json::parse(text).at("format"), "torchlean_cpp.ir.v1x");
+  EXPECT_EQ(load_graph_json(text).graph, g);
+  // The same graph labelled torchlean.ir.v1 is rejected, naming the form.
+  nlohmann::json v1 = nlohmann::json::parse(text);
+  v1["format"] = "torchlean.ir.v1";
+  v1.erase("input_ids");
+  v1.erase("output_ids");
+  v1["input_id"] = 0;
+  v1["output_id"] = 2;
+  expect_user_error(
+      [&] { read_graph_json(v1.dump()); }, "graph_json: node[2]: ",
+      {"matmul of rank-3 by rank-2 operands is an extension form", "torchlean_cpp.ir.v1x"});
+  // v1 forms stay v1.
+  g.nodes[1] = ir::Node{1, {}, OpKind::constant, ir::ConstAttrs{Shape{2, 4, 5}}, Shape{2, 4, 5}};
+  EXPECT_TRUE(ir::is_v1_graph(g));
+  EXPECT_EQ(nlohmann::json::parse(write_graph_json(g)).at("format"), "torchlean.ir.v1");
+}
+
+TEST(GraphJson, ExtensionOpsAreNotTorchLeanV1) {
+  for (const ir::OpInfo& info : ir::kOpInfos) {
+    if (ir::is_v1_op(info.kind)) continue;
+    SCOPED_TRACE(std::string(info.json_kind));
+    nlohmann::json j = nlohmann::json::parse(write_graph_json(one_op_graph(info)));
+    j["format"] = "torchlean.ir.v1";
+    j["input_id"] = 0;
+    j["output_id"] = 1;
+    j.erase("input_ids");
+    j.erase("output_ids");
+    expect_user_error([&] { read_graph_json(j.dump()); }, "graph_json: node[1]: ",
+                      {"op kind \"" + std::string(info.json_kind) + "\" is an extension op",
+                       "torchlean_cpp.ir.v1x"});
+    // Without a format key the file is v1 as well.
+    j.erase("format");
+    expect_user_error([&] { read_graph_json(j.dump()); },
+                      "graph_json: node[1]: ", {"extension op"});
+  }
+}
+
+TEST(GraphJson, ExtensionAttributeErrors) {
+  auto doc = [](const std::string& attrs) {
+    return R"({"format": "torchlean_cpp.ir.v1x", "input_ids": [0], "output_ids": [1], "nodes": [
+      {"id": 0, "kind": "input", "parents": [], "shape": [2]},
+      {"id": 1, "kind": "pad", "parents": [0], "shape": [3], )" +
+           attrs + "}]}";
+  };
+  EXPECT_EQ(std::get<ir::PadAttrs>(
+                read_graph_json(doc(R"("pads_begin": [-1], "pads_end": [2], "value": 1e300)"))
+                    .graph.nodes[1]
+                    .attrs),
+            (ir::PadAttrs{{-1}, {2}, 1e300}));
+  expect_user_error(
+      [&] { read_graph_json(doc(R"("pads_begin": [1], "pads_end": [0], "value": "0")")); },
+      "graph_json: node[1].value: ", {"expected a number"});
+  expect_user_error(
+      [&] { read_graph_json(doc(R"("pads_begin": [1.5], "pads_end": [0], "value": 0)")); },
+      "graph_json: node[1].pads_begin[0]: ", {"expected an integer"});
+  expect_user_error(
+      [&] {
+        read_graph_json(
+            doc(R"("pads_begin": [18446744073709551615], "pads_end": [0], "value": 0)"));
+      },
+      "graph_json: node[1].pads_begin[0]: ", {"too large"});
+  expect_user_error([&] { read_graph_json(doc(R"("pads_begin": [1], "pads_end": [0])")); },
+                    "graph_json: node[1]: ", {"missing field `value`"});
+  // The shape rule, not the reader, rejects the negative pad.
+  expect_user_error(
+      [&] { load_graph_json(doc(R"("pads_begin": [-1], "pads_end": [2], "value": 0)")); },
+      "[pad] node 1: ", {"pads_begin entry must be >= 0, got -1"});
+  // Booleans and strings are typed too.
+  auto clamp = [](const std::string& attrs) {
+    return R"({"format": "torchlean_cpp.ir.v1x", "input_ids": [0], "output_ids": [1], "nodes": [
+      {"id": 0, "kind": "input", "parents": [], "shape": [2]},
+      {"id": 1, "kind": "clamp", "parents": [0], "shape": [2], )" +
+           attrs + "}]}";
+  };
+  expect_user_error(
+      [&] { read_graph_json(clamp(R"("lo": 0, "hi": 1, "has_lo": 1, "has_hi": true)")); },
+      "graph_json: node[1].has_lo: ", {});
+  // A v1 op keeps its natural-number attributes under the extension format.
+  expect_user_error(
+      [] {
+        read_graph_json(R"({"format": "torchlean_cpp.ir.v1x", "input_ids": [0],
+      "output_ids": [1], "nodes": [{"id": 0, "kind": "input", "parents": [], "shape": [2]},
+      {"id": 1, "kind": "reduce_sum", "parents": [0], "shape": [], "axis": -1}]})");
+      },
+      "graph_json: node[1].axis: ", {"natural number"});
+}
+
+TEST(GraphJson, WriterRejectsNonFiniteAttributes) {
+  ir::Graph g;
+  g.add(OpKind::input, {}, ir::NoAttrs{}, Shape{1});
+  g.add(OpKind::pad, {0}, ir::PadAttrs{{1}, {0}, -std::numeric_limits<double>::infinity()},
+        Shape{2});
+  g.input_ids = {0};
+  g.output_ids = {1};
+  expect_user_error([&] { write_graph_json(g); },
+                    "graph_json: node 1 (pad) value: ", {"non-finite"});
 }
 
 TEST(GraphJson, FilesRoundTrip) {

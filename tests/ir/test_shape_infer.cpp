@@ -1,9 +1,11 @@
-// Shape rules of all 41 v1 ops as a case table: valid cases with the expected output shape, and
-// invalid cases with a substring of the expected message. Expected shapes follow TorchLean v1's
-// rules (NN/IR/Infer.lean, NN/IR/OpContracts.lean); the conv/pool/permute/concat/matmul/linear/
-// reduce shapes were also confirmed with PyTorch (F.conv2d, F.max_pool2d, ...), noted per case.
+// Shape rules of all 41 v1 ops and of the extension ops as a case table: valid cases with the
+// expected output shape, and invalid cases with a substring of the expected message. Expected
+// shapes follow TorchLean v1's rules (NN/IR/Infer.lean, NN/IR/OpContracts.lean); the
+// conv/pool/permute/concat/matmul/linear/ reduce shapes were also confirmed with PyTorch (F.conv2d,
+// F.max_pool2d, ...), noted per case.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <optional>
 #include <set>
 #include <string>
@@ -257,9 +259,158 @@ std::vector<ShapeCase> other_cases() {
   return cs;
 }
 
+// The extension ops (docs/ir.md). Conv/pool/matmul shapes confirmed with PyTorch 1.13 (F.conv2d of
+// F.pad(x), F.max_pool2d, F.avg_pool2d, torch.matmul), noted per case.
+std::vector<ShapeCase> extension_cases() {
+  std::vector<ShapeCase> cs;
+  for (OpKind k : {K::neg, K::erf, K::gelu, K::softplus, K::silu}) {
+    std::string n(op_name(k));
+    cs.push_back(ok(n + " keeps the shape", k, kNo, {{2, 0, 3}}, {2, 0, 3}));
+    cs.push_back(bad(n + " two parents", k, kNo, {{2}, {2}}, "expected 1 parent, got 2"));
+  }
+  cs.push_back(ok("div", K::div, kNo, {{2, 3}, {2, 3}}, {2, 3}));
+  cs.push_back(
+      bad("div no implicit broadcast", K::div, kNo, {{2, 3}, {1, 3}}, "(2,3), parent 1 is (1,3)"));
+  cs.push_back(ok("pow_const", K::pow_const, PowAttrs{1.5}, {{4}}, {4}));
+  cs.push_back(ok("pow_const p=-1024", K::pow_const, PowAttrs{-1024}, {{4}}, {4}));
+  cs.push_back(bad("pow_const p=1025", K::pow_const, PowAttrs{1025}, {{4}}, "|p| <= 1024"));
+  cs.push_back(
+      bad("pow_const NaN", K::pow_const, PowAttrs{std::nan("")}, {{4}}, "exponent must be finite"));
+  cs.push_back(ok("leaky_relu", K::leaky_relu, LeakyReluAttrs{0.01}, {{3}}, {3}));
+  cs.push_back(bad("leaky_relu inf", K::leaky_relu, LeakyReluAttrs{INFINITY}, {{3}},
+                   "alpha must be finite"));
+  cs.push_back(ok("clamp", K::clamp, ClampAttrs{0, 6, true, true}, {{3}}, {3}));
+  cs.push_back(ok("clamp NaN but unused bound", K::clamp, ClampAttrs{std::nan(""), 6, false, true},
+                  {{3}}, {3}));
+  cs.push_back(bad("clamp NaN bound", K::clamp, ClampAttrs{0, std::nan(""), true, true}, {{3}},
+                   "must not be NaN"));
+  for (const char* c : {"lt", "le", "gt", "ge", "eq", "ne"})
+    cs.push_back(ok(std::string("compare ") + c, K::compare, CompareAttrs{c}, {{2}, {2}}, {2}));
+  cs.push_back(bad("compare unknown", K::compare, CompareAttrs{"less"}, {{2}, {2}},
+                   "unknown comparison \"less\""));
+  cs.push_back(
+      bad("compare mismatch", K::compare, CompareAttrs{"lt"}, {{2}, {3}}, "shape mismatch"));
+  cs.push_back(ok("where", K::where, kNo, {{2, 2}, {2, 2}, {2, 2}}, {2, 2}));
+  cs.push_back(bad("where mismatch", K::where, kNo, {{2, 2}, {2, 2}, {2}}, "parent 2 is (2)"));
+  // broadcast: NumPy's right-aligned rule (torch.broadcast_to agrees on every case here).
+  cs.push_back(ok("broadcast (3,1) to (2,3,4)", K::broadcast, BroadcastAttrs{{2, 3, 4}}, {{3, 1}},
+                  {2, 3, 4}));
+  cs.push_back(ok("broadcast scalar", K::broadcast, BroadcastAttrs{{2}}, {{}}, {2}));
+  cs.push_back(ok("broadcast 1 to 0", K::broadcast, BroadcastAttrs{{0, 3}}, {{1, 3}}, {0, 3}));
+  cs.push_back(bad("broadcast left-aligned only", K::broadcast, BroadcastAttrs{{2, 3}}, {{2}},
+                   "cannot broadcast (2) to (2,3)"));
+  cs.push_back(bad("broadcast to lower rank", K::broadcast, BroadcastAttrs{{3}}, {{1, 3}},
+                   "cannot broadcast"));
+  // slice: x[4::-2, 1:6:2] of (5,7) is (3,3) in Python; ends -1 stand for "before 0".
+  cs.push_back(
+      ok("slice mixed steps", K::slice, SliceAttrs{{4, 1}, {-1, 6}, {-2, 2}}, {{5, 7}}, {3, 3}));
+  cs.push_back(ok("slice empty", K::slice, SliceAttrs{{3}, {1}, {1}}, {{5}}, {0}));
+  cs.push_back(ok("slice of an empty dim", K::slice, SliceAttrs{{0}, {0}, {1}}, {{0}}, {0}));
+  cs.push_back(
+      bad("slice step 0", K::slice, SliceAttrs{{0}, {5}, {0}}, {{5}}, "step must not be 0"));
+  cs.push_back(bad("slice end beyond dim", K::slice, SliceAttrs{{0}, {6}, {1}}, {{5}},
+                   "must lie in [0, 5]"));
+  cs.push_back(bad("slice negative start", K::slice, SliceAttrs{{-1}, {3}, {1}}, {{5}},
+                   "must lie in [0, 5]"));
+  cs.push_back(
+      bad("slice axes", K::slice, SliceAttrs{{0}, {1}, {1}}, {{5, 2}}, "one entry per axis"));
+  cs.push_back(ok("pad", K::pad, PadAttrs{{1, 0}, {2, 3}, 0}, {{2, 2}}, {5, 5}));
+  cs.push_back(bad("pad negative", K::pad, PadAttrs{{0}, {-1}, 0}, {{2}},
+                   "pads_end entry must be >= 0, got -1"));
+  cs.push_back(bad("pad axes", K::pad, PadAttrs{{0, 0}, {0, 0}, 0}, {{2}}, "one entry per axis"));
+  // gather: ONNX Gather's data[:axis] + indices + data[axis+1:].
+  cs.push_back(ok("gather axis 1", K::gather, GatherAttrs{1}, {{2, 5, 3}, {4, 2}}, {2, 4, 2, 3}));
+  cs.push_back(ok("gather scalar index", K::gather, GatherAttrs{0}, {{5, 3}, {}}, {3}));
+  cs.push_back(bad("gather axis", K::gather, GatherAttrs{2}, {{5, 3}, {1}},
+                   "invalid axis 2 for input (5,3)"));
+  cs.push_back(ok("log_softmax", K::log_softmax, AxisAttrs{1}, {{2, 3}}, {2, 3}));
+  cs.push_back(bad("log_softmax axis", K::log_softmax, AxisAttrs{2}, {{2, 3}}, "invalid axis 2"));
+  cs.push_back(ok("cross_entropy", K::cross_entropy, kNo, {{4, 10}, {4}}, {}));
+  cs.push_back(bad("cross_entropy batch", K::cross_entropy, kNo, {{4, 10}, {3}},
+                   "expected logits (N,C) and targets (N)"));
+  cs.push_back(
+      bad("cross_entropy no classes", K::cross_entropy, kNo, {{4, 0}, {4}}, "must be > 0"));
+  // torch: F.conv2d(F.pad(zeros(2,4,7,9), (1,0,2,1)), zeros(6,2,3,2), stride=(2,3),
+  // dilation=(2,1), groups=2) has shape (2,6,3,3).
+  const Conv2dNchwAttrs cv{2, 3, 2, 1, 1, 0, 2, 1, 2};
+  cs.push_back(ok("conv2d_nchw (torch: (2,6,3,3))", K::conv2d_nchw, cv,
+                  {{2, 4, 7, 9}, {6, 2, 3, 2}}, {2, 6, 3, 3}));
+  cs.push_back(ok("conv2d_nchw with bias", K::conv2d_nchw, cv, {{2, 4, 7, 9}, {6, 2, 3, 2}, {6}},
+                  {2, 6, 3, 3}));
+  cs.push_back(bad("conv2d_nchw groups", K::conv2d_nchw, cv, {{2, 3, 7, 9}, {6, 2, 3, 2}},
+                   "input channels 3 are not divisible by groups=2"));
+  cs.push_back(bad("conv2d_nchw output groups", K::conv2d_nchw, cv, {{2, 4, 7, 9}, {5, 2, 3, 2}},
+                   "output channels 5 are not divisible"));
+  cs.push_back(bad("conv2d_nchw bias", K::conv2d_nchw, cv, {{2, 4, 7, 9}, {6, 2, 3, 2}, {5}},
+                   "bias has shape (5), expected (6)"));
+  cs.push_back(
+      bad("conv2d_nchw one parent", K::conv2d_nchw, cv, {{2, 4, 7, 9}}, "expected 2 or 3 parents"));
+  cs.push_back(bad("conv2d_nchw dilation 0", K::conv2d_nchw,
+                   Conv2dNchwAttrs{1, 1, 0, 0, 0, 0, 0, 1, 1}, {{1, 1, 3, 3}, {1, 1, 1, 1}},
+                   "dilation_h must be > 0, got 0"));
+  // torch: F.max_pool2d(zeros(1,1,5,7), (3,2), stride=(2,3), padding=(1,1), ceil_mode=True) is
+  // (1,1,3,3): the fourth column window would start in the end padding and is dropped.
+  const PoolNchwAttrs pl{3, 2, 2, 3, 1, 1, 1, 1, true, false};
+  for (OpKind k : {K::max_pool2d_nchw, K::avg_pool2d_nchw}) {
+    std::string n(op_name(k));
+    cs.push_back(ok(n + " ceil mode (torch: (1,1,3,3))", k, pl, {{1, 1, 5, 7}}, {1, 1, 3, 3}));
+    cs.push_back(bad(n + " pad >= kernel", k, PoolNchwAttrs{2, 2, 1, 1, 2, 0, 0, 0, false, false},
+                     {{1, 1, 5, 7}}, "must be < kH=2"));
+    cs.push_back(
+        bad(n + " not NCHW", k, pl, {{5, 7}}, "expected input of shape (N,C,H,W), got (5,7)"));
+  }
+  // torch: F.avg_pool2d(zeros(1,1,3,3), 2, stride=2, padding=1, ceil_mode=True) is (1,1,2,2).
+  cs.push_back(ok("avg_pool2d_nchw ceil drop (torch: (1,1,2,2))", K::avg_pool2d_nchw,
+                  PoolNchwAttrs{2, 2, 2, 2, 1, 1, 1, 1, true, true}, {{1, 1, 3, 3}}, {1, 1, 2, 2}));
+  // Gradient ops: the declared shape must map to the gradient's shape.
+  cs.push_back(ok("max_pool2d_nchw_grad", K::max_pool2d_nchw_grad, pl, {{1, 1, 5, 7}, {1, 1, 3, 3}},
+                  {1, 1, 5, 7}, {1, 1, 5, 7}));
+  cs.push_back(bad("max_pool2d_nchw_grad g", K::max_pool2d_nchw_grad, pl,
+                   {{1, 1, 5, 7}, {1, 1, 3, 4}},
+                   "max_pool2d_nchw of the declared shape (1,1,5,7) is (1,1,3,3), but the incoming "
+                   "gradient has shape (1,1,3,4)",
+                   {1, 1, 5, 7}));
+  cs.push_back(ok("avg_pool2d_nchw_grad", K::avg_pool2d_nchw_grad, pl, {{1, 1, 3, 3}}, {1, 1, 5, 7},
+                  {1, 1, 5, 7}));
+  cs.push_back(bad("avg_pool2d_nchw_grad undeclared", K::avg_pool2d_nchw_grad, pl, {{1, 1, 3, 3}},
+                   "(N,C,H,W), got ()"));
+  cs.push_back(ok("conv2d_nchw_grad_input", K::conv2d_nchw_grad_input, cv,
+                  {{2, 6, 3, 3}, {6, 2, 3, 2}}, {2, 4, 7, 9}, {2, 4, 7, 9}));
+  // Stride 2 maps heights 6 and 7 alike; the declared shape decides.
+  cs.push_back(ok("conv2d_nchw_grad_input other height", K::conv2d_nchw_grad_input, cv,
+                  {{2, 6, 3, 3}, {6, 2, 3, 2}}, {2, 4, 6, 9}, {2, 4, 6, 9}));
+  cs.push_back(bad("conv2d_nchw_grad_input g", K::conv2d_nchw_grad_input, cv,
+                   {{2, 6, 4, 3}, {6, 2, 3, 2}}, "incoming gradient has shape (2,6,4,3)",
+                   {2, 4, 7, 9}));
+  cs.push_back(ok("conv2d_nchw_grad_weight", K::conv2d_nchw_grad_weight, cv,
+                  {{2, 4, 7, 9}, {2, 6, 3, 3}}, {6, 2, 3, 2}, {6, 2, 3, 2}));
+  cs.push_back(bad("conv2d_nchw_grad_weight g", K::conv2d_nchw_grad_weight, cv,
+                   {{2, 4, 7, 9}, {2, 5, 3, 3}}, "(2,6,3,3)", {6, 2, 3, 2}));
+  cs.push_back(ok("gather_grad", K::gather_grad, GatherAttrs{1}, {{4, 2}, {2, 4, 2, 3}}, {2, 5, 3},
+                  {2, 5, 3}));
+  cs.push_back(bad("gather_grad g", K::gather_grad, GatherAttrs{1}, {{4, 2}, {2, 4, 3}},
+                   "gather of the declared shape (2,5,3) is (2,4,2,3)", {2, 5, 3}));
+  cs.push_back(ok("slice_grad", K::slice_grad, SliceAttrs{{4, 1}, {-1, 6}, {-2, 2}}, {{3, 3}},
+                  {5, 7}, {5, 7}));
+  cs.push_back(bad("slice_grad g", K::slice_grad, SliceAttrs{{4, 1}, {-1, 6}, {-2, 2}}, {{3, 2}},
+                   "slice of the declared shape (5,7) is (3,3)", {5, 7}));
+  // matmul extension forms (torch.matmul agrees): equal batch dims of any rank, or a shared 2-D
+  // right operand.
+  cs.push_back(ok("matmul rank 4 (torch: (2,3,4,6))", K::matmul, kNo, {{2, 3, 4, 5}, {2, 3, 5, 6}},
+                  {2, 3, 4, 6}));
+  cs.push_back(ok("matmul shared right (torch: (2,3,4,6))", K::matmul, kNo, {{2, 3, 4, 5}, {5, 6}},
+                  {2, 3, 4, 6}));
+  cs.push_back(bad("matmul 4-D batch mismatch", K::matmul, kNo, {{2, 3, 4, 5}, {2, 2, 5, 6}},
+                   "batch dims mismatch"));
+  cs.push_back(bad("matmul shared left is not a form", K::matmul, kNo, {{4, 5}, {2, 5, 6}},
+                   "unsupported shapes"));
+  return cs;
+}
+
 std::vector<ShapeCase> all_cases() {
   std::vector<ShapeCase> all;
-  for (auto part : {elementwise_cases(), window_cases(), layout_cases(), other_cases()})
+  for (auto part :
+       {elementwise_cases(), window_cases(), layout_cases(), other_cases(), extension_cases()})
     all.insert(all.end(), part.begin(), part.end());
   return all;
 }

@@ -1,5 +1,6 @@
 // Op database entries for the value-moving ops (input, const, permute, broadcast_to, reshape,
-// flatten, concat, swap_first_two, transpose3d_last_two) and the seeded random ops. Layout
+// flatten, concat, swap_first_two, transpose3d_last_two; the extension ops broadcast, slice,
+// slice_grad, pad, gather, gather_grad) and the seeded random ops. Layout
 // expectations are written out by hand or from the index formula in the op's spec; random draws
 // come from an independent Python implementation of TorchLean's Random.lean (command below).
 #include <cmath>
@@ -302,6 +303,196 @@ OpEntry entry_transpose3d_last_two() {
   e.errors.push_back(error("rank 2", tr(tensor({2, 2}, {1, 2, 3, 4}), {2, 2}),
                            {"[transpose3d_last_two] node 1", "(2,2)"}));
   return e;
+}
+
+// ---- extension ops (src/torchlean/ops/indexing.cpp): pure data movement except gather_grad ----
+
+OpEntry entry_broadcast() {
+  auto bc = [](Tensor<double> x, Shape to) {
+    return unary(OpKind::broadcast, ir::BroadcastAttrs{to}, std::move(x), to);
+  };
+  // Right-aligned: (3,1) -> (2,3,2) reads x[j,0] for out[i,j,k].
+  Sample v = sample("(3,1) to (2,3,2)", bc(tensor({3, 1}, {1, 2, 3}), Shape{2, 3, 2}));
+  expect_all(v, {1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3});
+  Sample r0 = sample("scalar to (2)", bc(scalar(5), Shape{2}));
+  expect_all(r0, {5, 5});
+  // (2) -> (2,2): the row is repeated (TorchLean's left-aligned broadcast_to would not accept
+  // (2) -> (3,2) differently; here the trailing axes align).
+  Sample row = sample("(2) to (3,2)", bc(tensor({2}, {7, -0.0}), Shape{3, 2}));
+  expect_ieee(ieee_only(row), {7, -0.0, 7, -0.0, 7, -0.0});
+  Sample empty = sample("to an empty shape", bc(tensor({2}, {1, 2}), Shape{0, 2}));
+  expect_all(empty, {});
+  ErrorSample mismatch = error("(3) to (2)", bc(tensor({3}, {1, 2, 3}), Shape{2}),
+                               {"[broadcast] node 1", "cannot broadcast (3) to (2)"});
+  ErrorSample rank = error("higher rank source", bc(tensor({1, 2}, {1, 2}), Shape{2}),
+                           {"[broadcast] node 1", "(1,2)", "(2)"});
+  return OpEntry{OpKind::broadcast, {v, r0, row, empty}, {mismatch, rank}};
+}
+
+namespace {
+
+GraphSpec slice_spec(Tensor<double> x, std::vector<int64_t> starts, std::vector<int64_t> ends,
+                     std::vector<int64_t> steps, Shape out) {
+  return unary(OpKind::slice, ir::SliceAttrs{std::move(starts), std::move(ends), std::move(steps)},
+               std::move(x), std::move(out));
+}
+
+}  // namespace
+
+OpEntry entry_slice() {
+  // x = 0..4; range(4, -1, -2) = 4, 2, 0.
+  Sample neg = sample("negative step", slice_spec(tensor({5}, iota(5)), {4}, {-1}, {-2}, {3}));
+  expect_all(neg, {4, 2, 0});
+  // x (3,4) = 0..11: rows range(2,-1,-1) = 2,1,0, cols range(1,4,2) = 1,3.
+  Sample two = sample("2-D, mixed steps",
+                      slice_spec(tensor({3, 4}, iota(12)), {2, 1}, {-1, 4}, {-1, 2}, {3, 2}));
+  expect_all(two, {9, 11, 5, 7, 1, 3});
+  // ceil((5-1)/3) = 2 elements: 1, 4.
+  Sample ceil = sample("length rounds up", slice_spec(tensor({5}, iota(5)), {1}, {5}, {3}, {2}));
+  expect_all(ceil, {1, 4});
+  Sample empty = sample("empty range", slice_spec(tensor({5}, iota(5)), {2}, {2}, {1}, {0}));
+  expect_all(empty, {});
+  Sample specials = sample("values move unchanged",
+                           slice_spec(tensor({3}, {kNaN, -0.0, kInf}), {0}, {3}, {1}, {3}));
+  expect_ieee(ieee_only(specials), {kNaN, -0.0, kInf});
+  ErrorSample zero_step = error("step 0", slice_spec(tensor({5}, iota(5)), {0}, {5}, {0}, {5}),
+                                {"[slice] node 1", "step must not be 0"});
+  ErrorSample bounds =
+      error("start beyond the dim", slice_spec(tensor({5}, iota(5)), {6}, {5}, {1}, {0}),
+            {"[slice] node 1", "axis 0 of input (5)", "start 6", "[0, 5]"});
+  ErrorSample neg_bounds =
+      error("negative step from the end", slice_spec(tensor({5}, iota(5)), {5}, {0}, {-1}, {5}),
+            {"[slice] node 1", "[-1, 4]"});
+  ErrorSample arity =
+      error("one entry per axis", slice_spec(tensor({2, 2}, iota(4)), {0}, {2}, {1}, {2}),
+            {"[slice] node 1", "one entry per axis", "(2,2)"});
+  return OpEntry{
+      OpKind::slice, {neg, two, ceil, empty, specials}, {zero_step, bounds, neg_bounds, arity}};
+}
+
+OpEntry entry_slice_grad() {
+  auto sg = [](Tensor<double> g, std::vector<int64_t> starts, std::vector<int64_t> ends,
+               std::vector<int64_t> steps, Shape x) {
+    return unary(OpKind::slice_grad,
+                 ir::SliceAttrs{std::move(starts), std::move(ends), std::move(steps)}, std::move(g),
+                 std::move(x));
+  };
+  // range(4,-1,-2) = 4,2,0 receive g = 1,2,3; the rest is +0.
+  Sample v = sample("negative step", sg(tensor({3}, {1, 2, 3}), {4}, {-1}, {-2}, {5}));
+  expect_all(v, {3, 0, 2, 0, 1});
+  // g values are copied, not added: -0 stays -0, untouched positions are +0.
+  Sample z = sample("copies -0", sg(tensor({1, 2}, {-0.0, kNaN}), {1, 0}, {2, 3}, {1, 2}, {2, 3}));
+  expect_ieee(ieee_only(z), {0, 0, 0, -0.0, 0, kNaN});
+  ErrorSample shape =
+      error("declared shape does not slice to g", sg(tensor({3}, {1, 2, 3}), {0}, {4}, {1}, {5}),
+            {"[slice_grad] node 1", "slice of the declared shape (5) is (4)", "(3)"});
+  return OpEntry{OpKind::slice_grad, {v, z}, {shape}};
+}
+
+OpEntry entry_pad() {
+  auto pd = [](Tensor<double> x, std::vector<int64_t> b, std::vector<int64_t> e, double value,
+               Shape out) {
+    return unary(OpKind::pad, ir::PadAttrs{std::move(b), std::move(e), value}, std::move(x),
+                 std::move(out));
+  };
+  // (2,2) padded by one row before and two columns after with 9.
+  Sample v = sample("rows before, columns after",
+                    pd(tensor({2, 2}, {1, 2, 3, 4}), {1, 0}, {0, 2}, 9, {3, 4}));
+  expect_all(v, {9, 9, 9, 9, 1, 2, 9, 9, 3, 4, 9, 9});
+  Sample none = sample("no padding", pd(tensor({2}, {5, 6}), {0}, {0}, 1, {2}));
+  expect_all(none, {5, 6});
+  Sample neg_inf = sample("-inf value", pd(tensor({1}, {2}), {1}, {1}, -kInf, {3}));
+  expect_ieee(ieee_only(neg_inf), {-kInf, 2, -kInf});
+  neg_inf.skip_cross = true;  // the graph's pad value makes Exact fail
+  // The value is rounded to the domain: fl64(0.1) and fl32(0.1); Exact holds the binary64 value.
+  // Cross-domain skipped: binary32's value differs.
+  Sample tenth = sample("0.1 rounded per domain", pd(tensor({1}, {2}), {0}, {1}, 0.1, {2}));
+  expect_f64(tenth, {2, 0.1});
+  expect_f32(tenth, {2, static_cast<float>(0.1)});
+  expect_exact(tenth, {q("2"), qd(0.1)});
+  tenth.skip_cross = true;
+  ErrorSample negative = error("negative pad", pd(tensor({2}, {1, 2}), {-1}, {0}, 0, {1}),
+                               {"[pad] node 1", "pads_begin entry must be >= 0, got -1"});
+  ErrorSample arity =
+      error("one entry per axis", pd(tensor({2, 2}, {1, 2, 3, 4}), {1}, {1}, 0, {4, 2}),
+            {"[pad] node 1", "one entry per axis", "(2,2)"});
+  ErrorSample inf_exact = error("Exact pad value -inf", pd(tensor({1}, {2}), {1}, {0}, -kInf, {2}),
+                                {"[pad] node 1", "not a real number"}, kExact, true);
+  return OpEntry{OpKind::pad, {v, none, neg_inf, tenth}, {negative, arity, inf_exact}};
+}
+
+namespace {
+
+GraphSpec gather_spec(Tensor<double> data, Tensor<double> idx, int64_t axis, Shape out) {
+  return GraphSpec{
+      OpKind::gather, ir::GatherAttrs{axis}, {std::move(data), std::move(idx)}, std::move(out), {}};
+}
+
+// Index tensors hold integers; random dyadic inputs would not, so index samples skip the
+// cross-domain test (their expectations are checked in every domain).
+Sample& indexed(Sample& s) {
+  s.skip_cross = true;
+  return s;
+}
+
+}  // namespace
+
+OpEntry entry_gather() {
+  // data (3,2) rows 0..2; indices 2 and -3 (= 0) along axis 0.
+  Sample rows = sample("axis 0, negative index",
+                       gather_spec(tensor({3, 2}, iota(6)), tensor({2}, {2, -3}), 0, {2, 2}));
+  expect_all(indexed(rows), {4, 5, 0, 1});
+  // data (2,3); indices (2,2) along axis 1: out[a, j0, j1] = data[a, idx[j0, j1]].
+  Sample cols =
+      sample("axis 1, 2-D indices",
+             gather_spec(tensor({2, 3}, iota(6)), tensor({2, 2}, {-1, 0, 1, 1}), 1, {2, 2, 2}));
+  expect_all(indexed(cols), {2, 0, 1, 1, 5, 3, 4, 4});
+  Sample r0 = sample("scalar index", gather_spec(tensor({3}, {7, 8, 9}), scalar(1), 0, {}));
+  expect_all(indexed(r0), {8});
+  auto bad = [](std::string name, double v, unsigned domains, std::string text) {
+    return error(std::move(name), gather_spec(tensor({3}, {7, 8, 9}), tensor({2}, {0, v}), 0, {2}),
+                 {"[gather] node 2", "index at index 1 is " + text, "[-3, 2]"}, domains, true);
+  };
+  ErrorSample axis =
+      error("axis out of range", gather_spec(tensor({3}, {7, 8, 9}), tensor({1}, {0}), 1, {1}),
+            {"[gather] node 2", "invalid axis 1", "(3)"});
+  return OpEntry{OpKind::gather,
+                 {rows, cols, r0},
+                 {bad("index 3", 3, kAllDomains, "3"), bad("index -4", -4, kAllDomains, "-4"),
+                  bad("fractional index", 0.5, kIeee, "0.5"),
+                  bad("fractional index in Exact", 0.5, kExact, "1/2"),
+                  bad("NaN index", kNaN, kIeee, "nan"), axis}};
+}
+
+OpEntry entry_gather_grad() {
+  auto gg = [](Tensor<double> idx, Tensor<double> g, int64_t axis, Shape data) {
+    return GraphSpec{OpKind::gather_grad,
+                     ir::GatherAttrs{axis},
+                     {std::move(idx), std::move(g)},
+                     std::move(data),
+                     {}};
+  };
+  // indices (0, 2, 0) along axis 0 of a (3,2) data: row 0 gets g rows 0 and 2, row 1 nothing.
+  Sample v = sample("scatter-add",
+                    gg(tensor({3}, {0, 2, 0}), tensor({3, 2}, {1, 2, 3, 4, 5, 6}), 0, {3, 2}));
+  expect_all(indexed(v), {6, 8, 0, 0, 3, 4});
+  // Accumulation in g's order from +0: ((0 + 2^53) + 1) + 1 = 2^53 in binary64 and binary32 (each
+  // + 1 ties to even); the exact sum is 2^53 + 2.
+  Sample order = sample("accumulation order",
+                        gg(tensor({3}, {0, -1, 0}), tensor({3}, {0x1p53, 1, 1}), 0, {1}));
+  expect_ieee(order, {0x1p53});
+  expect_exact(indexed(order), {q("9007199254740994")});
+  // +0 + -0 = +0: a single -0 contribution becomes +0.
+  Sample z = sample("-0 becomes +0", gg(tensor({1}, {1}), tensor({1}, {-0.0}), 0, {2}));
+  expect_all(indexed(z), {0.0, 0.0});
+  ErrorSample bad =
+      error("index out of range", gg(tensor({1}, {2}), tensor({1}, {1}), 0, {2}),
+            {"[gather_grad] node 2", "index at index 0 is 2", "[-2, 1]"}, kAllDomains, true);
+  ErrorSample shape =
+      error("declared shape does not gather to g",
+            gg(tensor({2}, {0, 1}), tensor({3}, {1, 2, 3}), 0, {4}),
+            {"[gather_grad] node 2", "gather of the declared shape (4) is (2)", "(3)"});
+  return OpEntry{OpKind::gather_grad, {v, order, z}, {bad, shape}};
 }
 
 }  // namespace torchlean::testing

@@ -1,7 +1,10 @@
-// Op database entries for matmul, linear, conv2d and the four pools. Expected values are derived
-// by hand from the spec in src/torchlean/ops/{linalg,conv_pool}.cpp; the order-sensitive samples
+// Op database entries for matmul, linear, conv2d and the four pools, and the NCHW extension ops
+// (conv2d_nchw, the two pools and the four gradient ops). Expected values are derived by hand from
+// the spec in src/torchlean/ops/{linalg,conv_pool,conv_pool_nchw}.cpp; the order-sensitive samples
 // use 2^53 (where binary64 addition of 1 ties to even) so a different fold order gives a
 // different answer.
+#include <optional>
+
 #include "op_database.hpp"
 
 namespace torchlean::testing {
@@ -182,6 +185,15 @@ OpEntry entry_matmul() {
       sample("batched (2,1,2) x (2,2,1)",
              matmul(tensor({2, 1, 2}, {1, 2, 3, 4}), tensor({2, 2, 1}, {5, 6, 7, 8}), {2, 1, 1}));
   e.samples.push_back(expect_all(batched, {17, 53}));
+  // Extension forms. Rank 4, batch (2,1): [1 2] x [5 6]^T = 17 and [3 4] x [7 8]^T = 53.
+  Sample rank4 = sample(
+      "rank 4 (2,1,1,2) x (2,1,2,1)",
+      matmul(tensor({2, 1, 1, 2}, {1, 2, 3, 4}), tensor({2, 1, 2, 1}, {5, 6, 7, 8}), {2, 1, 1, 1}));
+  e.samples.push_back(expect_all(rank4, {17, 53}));
+  // A 2-D right operand shared across the batch: rows [1 2], [3 4] times [5 6]^T = 17, 39.
+  Sample shared = sample("(2,1,2) x shared (2,1)", matmul(tensor({2, 1, 2}, {1, 2, 3, 4}),
+                                                          tensor({2, 1}, {5, 6}), {2, 1, 1}));
+  e.samples.push_back(expect_all(shared, {17, 39}));
   // The fold starts from +0: fma(-0, 5, +0) = +0.
   Sample zero = sample("-0 product plus the +0 start",
                        matmul(tensor({1, 1}, {-0.0}), tensor({1, 1}, {5}), {1, 1}));
@@ -284,6 +296,319 @@ OpEntry entry_conv2d() {
                                 tensor({2}, {0.5, 1}), 1, 0, {1, 2, 2}),
                            {"[conv2d] node 1", "'bias'", "(2)", "(1)"}));
   return e;
+}
+
+// ---- extension ops (src/torchlean/ops/conv_pool_nchw.cpp) ----
+
+namespace {
+
+ir::Conv2dNchwAttrs conv_attrs(int64_t stride_w = 1, int64_t pad_left = 0, int64_t pad_right = 0,
+                               int64_t dilation_w = 1, int64_t groups = 1) {
+  return ir::Conv2dNchwAttrs{1, stride_w, 0, pad_left, 0, pad_right, 1, dilation_w, groups};
+}
+
+GraphSpec conv_nchw(ir::Conv2dNchwAttrs a, Tensor<double> x, Tensor<double> w,
+                    std::optional<Tensor<double>> b, Shape out) {
+  GraphSpec spec{OpKind::conv2d_nchw, a, {std::move(x), std::move(w)}, std::move(out), {}};
+  if (b) spec.inputs.push_back(std::move(*b));
+  return spec;
+}
+
+ir::PoolNchwAttrs pool_attrs(int64_t k_h, int64_t k_w, int64_t stride_h, int64_t stride_w,
+                             int64_t pad_left = 0, int64_t pad_right = 0, bool ceil = false,
+                             bool include_pad = false) {
+  return ir::PoolNchwAttrs{k_h,      k_w, stride_h,  stride_w, 0,
+                           pad_left, 0,   pad_right, ceil,     include_pad};
+}
+
+GraphSpec pool_nchw(OpKind kind, ir::PoolNchwAttrs a, Tensor<double> x, Shape out) {
+  return GraphSpec{kind, a, {std::move(x)}, std::move(out), {}};
+}
+
+}  // namespace
+
+OpEntry entry_conv2d_nchw() {
+  // x = [[1,2,3],[4,5,6],[7,8,9]], W = [[1,2],[3,4]]: y[i,j] = x[i,j] + 2x[i,j+1] + 3x[i+1,j] +
+  // 4x[i+1,j+1] + 0.5 = 37.5, 47.5, 67.5, 77.5.
+  Sample basic = sample("bias, stride 1", conv_nchw(conv_attrs(), tensor({1, 1, 3, 3}, iota(9)),
+                                                    tensor({1, 1, 2, 2}, {1, 2, 3, 4}),
+                                                    tensor({1}, {0.5}), {1, 1, 2, 2}));
+  expect_all(basic, {37.5, 47.5, 67.5, 77.5});
+  // groups = 2, O = 4: outputs 0,1 read channel 0 (= 10), outputs 2,3 read channel 1 (= 100).
+  Sample groups =
+      sample("groups", conv_nchw(conv_attrs(1, 0, 0, 1, 2), tensor({1, 2, 1, 1}, {10, 100}),
+                                 tensor({4, 1, 1, 1}, {1, 2, 3, 4}), std::nullopt, {1, 4, 1, 1}));
+  expect_all(groups, {10, 20, 300, 400});
+  // Row [0 | 1 2 3 4 5] (pad_left 1), taps at w and w+2 (dilation 2), stride 2: out width
+  // (6 - 3)/2 + 1 = 2; y0 = 0*1 + 2*10 = 20, y1 = 2*1 + 4*10 = 42.
+  Sample dilated = sample("dilation, stride, asymmetric padding",
+                          conv_nchw(conv_attrs(2, 1, 0, 2), tensor({1, 1, 1, 5}, iota(5)),
+                                    tensor({1, 1, 1, 2}, {1, 10}), std::nullopt, {1, 1, 1, 2}));
+  expect_all(dilated, {20, 42});
+  Sample batch =
+      sample("batch of 2", conv_nchw(conv_attrs(), tensor({2, 1, 1, 1}, {3, -4}),
+                                     tensor({1, 1, 1, 1}, {2}), tensor({1}, {1}), {2, 1, 1, 1}));
+  expect_all(batch, {7, -7});
+  // fold over the taps from +0 with fma: (2^53 + 1) + 1 ties to even twice (binary64 and binary32
+  // alike); the exact value is 2^53 + 2.
+  Sample order =
+      sample("fold order", conv_nchw(conv_attrs(), tensor({1, 1, 1, 3}, {k2p53, 1, 1}),
+                                     tensor({1, 1, 1, 3}, {1, 1, 1}), std::nullopt, {1, 1, 1, 1}));
+  expect_ieee(order, {k2p53});
+  expect_exact(order, {q("9007199254740994")});
+  // A padding tap is the value +0 times the weight: +0 * inf = NaN (as v1 conv2d).
+  Sample pad_inf =
+      sample("padding tap times inf",
+             conv_nchw(conv_attrs(1, 1, 1), tensor({1, 1, 1, 1}, {1}),
+                       tensor({1, 1, 1, 3}, {kInf, 1, 1}), std::nullopt, {1, 1, 1, 1}));
+  expect_ieee(ieee_only(pad_inf), {kNaN});
+  auto err = [](std::string name, ir::Conv2dNchwAttrs a, Shape x, Shape w,
+                std::vector<std::string> parts) {
+    Tensor<double> xt(x, 0.0), wt(w, 0.0);
+    return error(std::move(name), conv_nchw(a, xt, wt, std::nullopt, Shape{1}), std::move(parts));
+  };
+  ErrorSample divisible =
+      err("channels not divisible by groups", conv_attrs(1, 0, 0, 1, 2), {1, 3, 2, 2}, {2, 1, 1, 1},
+          {"[conv2d_nchw] node 2", "not divisible by groups=2", "(1,3,2,2)"});
+  ErrorSample channels =
+      err("weight channels", conv_attrs(), {1, 3, 2, 2}, {2, 2, 1, 1},
+          {"[conv2d_nchw] node 2", "weight expects 2 input channels", "(2,2,1,1)"});
+  ErrorSample fits =
+      err("kernel too large", conv_attrs(1, 0, 0, 4), {1, 1, 4, 4}, {1, 1, 1, 2},
+          {"[conv2d_nchw] node 2", "kernel width extent 5 (dilation 4)", "padded input extent 4"});
+  ErrorSample rank = err("input not NCHW", conv_attrs(), {1, 3, 3}, {1, 1, 1, 1},
+                         {"[conv2d_nchw] node 2", "(N,C,H,W)", "(1,3,3)"});
+  ErrorSample bias = error("bias shape",
+                           conv_nchw(conv_attrs(), Tensor<double>(Shape{1, 1, 1, 1}, 0.0),
+                                     Tensor<double>(Shape{2, 1, 1, 1}, 0.0),
+                                     Tensor<double>(Shape{1}, 0.0), Shape{1, 2, 1, 1}),
+                           {"[conv2d_nchw] node 3", "bias has shape (1), expected (2)"});
+  ErrorSample stride = err("stride 0", ir::Conv2dNchwAttrs{0, 1, 0, 0, 0, 0, 1, 1, 1}, {1, 1, 1, 1},
+                           {1, 1, 1, 1}, {"[conv2d_nchw] node 2", "stride_h must be > 0, got 0"});
+  return OpEntry{OpKind::conv2d_nchw,
+                 {basic, groups, dilated, batch, order, pad_inf},
+                 {divisible, channels, fits, rank, bias, stride}};
+}
+
+OpEntry entry_max_pool2d_nchw() {
+  Sample basic = sample("2x2 stride 1", pool_nchw(OpKind::max_pool2d_nchw, pool_attrs(2, 2, 1, 1),
+                                                  tensor({1, 1, 3, 3}, iota(9)), {1, 1, 2, 2}));
+  expect_all(basic, {5, 6, 8, 9});
+  // Width 5, window 2, stride 2: floor mode 2 windows, ceil mode adds the partial window [4].
+  Tensor<double> row = tensor({1, 1, 1, 5}, {1, 5, 2, 4, 3});
+  Sample floor = sample(
+      "floor mode", pool_nchw(OpKind::max_pool2d_nchw, pool_attrs(1, 2, 1, 2), row, {1, 1, 1, 2}));
+  expect_all(floor, {5, 4});
+  Sample ceil = sample(
+      "ceil mode",
+      pool_nchw(OpKind::max_pool2d_nchw, pool_attrs(1, 2, 1, 2, 0, 0, true), row, {1, 1, 1, 3}));
+  expect_all(ceil, {5, 4, 3});
+  // Width 3, pads 1/1, window 2, stride 2, ceil: ceil((5-2)/2)+1 = 3 windows, but the third would
+  // start at 3, in the end padding, so it is dropped (PyTorch): windows [pad, 1] and [2, 3].
+  Sample dropped = sample("ceil mode drops a window in the end padding",
+                          pool_nchw(OpKind::max_pool2d_nchw, pool_attrs(1, 2, 1, 2, 1, 1, true),
+                                    tensor({1, 1, 1, 3}, {1, 2, 3}), {1, 1, 1, 2}));
+  expect_all(dropped, {1, 3});
+  // Padding is -inf: a window of [pad, -5] is -5.
+  Sample neg =
+      sample("padding is ignored", pool_nchw(OpKind::max_pool2d_nchw, pool_attrs(1, 2, 1, 1, 1, 0),
+                                             tensor({1, 1, 1, 2}, {-5, -3}), {1, 1, 1, 2}));
+  expect_all(neg, {-5, -3});
+  Sample specials = sample("signed zeros and NaN",
+                           pool_nchw(OpKind::max_pool2d_nchw, pool_attrs(1, 2, 1, 2),
+                                     tensor({1, 1, 2, 2}, {-0.0, 0.0, kNaN, 1}), {1, 1, 2, 1}));
+  expect_ieee(ieee_only(specials), {0.0, kNaN});
+  Sample planes =
+      sample("N=2, C=2", pool_nchw(OpKind::max_pool2d_nchw, pool_attrs(1, 2, 1, 1),
+                                   tensor({2, 2, 1, 2}, {1, 2, 4, 3, 5, 6, 8, 7}), {2, 2, 1, 1}));
+  expect_all(planes, {2, 4, 6, 8});
+  auto err = [](std::string name, ir::PoolNchwAttrs a, Shape x, std::vector<std::string> parts) {
+    return error(std::move(name),
+                 pool_nchw(OpKind::max_pool2d_nchw, a, Tensor<double>(x, 0.0), Shape{1}),
+                 std::move(parts));
+  };
+  return OpEntry{
+      OpKind::max_pool2d_nchw,
+      {basic, floor, ceil, dropped, neg, specials, planes},
+      {err("pad as large as the window", pool_attrs(1, 2, 1, 1, 2, 0), {1, 1, 1, 3},
+           {"[max_pool2d_nchw] node 1", "must be < kW=2"}),
+       err("window too large", pool_attrs(1, 4, 1, 1), {1, 1, 1, 3},
+           {"[max_pool2d_nchw] node 1", "window width 4 does not fit", "(1,1,1,3)"}),
+       err("not NCHW", pool_attrs(1, 1, 1, 1), {1, 3, 3}, {"[max_pool2d_nchw] node 1", "(1,3,3)"}),
+       err("empty image", pool_attrs(1, 1, 1, 1), {1, 1, 0, 3},
+           {"[max_pool2d_nchw] node 1", "height and width must be > 0"})}};
+}
+
+OpEntry entry_avg_pool2d_nchw() {
+  Sample basic = sample("2x2", pool_nchw(OpKind::avg_pool2d_nchw, pool_attrs(2, 2, 1, 1),
+                                         tensor({1, 1, 2, 2}, {1, 2, 3, 4}), {1, 1, 1, 1}));
+  expect_all(basic, {2.5});
+  // Row [pad | 2 4 | pad], window 2, stride 1: sums 2, 6, 4. count_include_pad divides by 2
+  // everywhere; otherwise by the real cells 1, 2, 1.
+  Tensor<double> row = tensor({1, 1, 1, 2}, {2, 4});
+  Sample incl = sample("count_include_pad",
+                       pool_nchw(OpKind::avg_pool2d_nchw, pool_attrs(1, 2, 1, 1, 1, 1, false, true),
+                                 row, {1, 1, 1, 3}));
+  expect_all(incl, {1, 3, 2});
+  Sample excl = sample("exclude padding",
+                       pool_nchw(OpKind::avg_pool2d_nchw,
+                                 pool_attrs(1, 2, 1, 1, 1, 1, false, false), row, {1, 1, 1, 3}));
+  expect_all(excl, {2, 3, 4});
+  // Row [pad | 1 2 3 4 | pad], window 3, stride 2, ceil: windows start at -1, 1, 3. The last one
+  // covers 4, the pad and a cell beyond the padded row: PyTorch's divisor counts the cells within
+  // the padded row (2) with count_include_pad, the real cells (1) without. Sums 3, 9, 4.
+  Tensor<double> row4 = tensor({1, 1, 1, 4}, {1, 2, 3, 4});
+  Sample ceil_incl =
+      sample("ceil mode, count_include_pad",
+             pool_nchw(OpKind::avg_pool2d_nchw, pool_attrs(1, 3, 1, 2, 1, 1, true, true), row4,
+                       {1, 1, 1, 3}));
+  expect_all(ceil_incl, {1, 3, 2});
+  Sample ceil_excl =
+      sample("ceil mode, exclude padding",
+             pool_nchw(OpKind::avg_pool2d_nchw, pool_attrs(1, 3, 1, 2, 1, 1, true, false), row4,
+                       {1, 1, 1, 3}));
+  expect_all(ceil_excl, {1.5, 3, 4});
+  // v1 order: column sums first. x = [[2^53, 1], [1, 1]]: columns 2^53 + 1 = 2^53 (ties to even)
+  // and 2, total 2^53 + 2, / 4 = 2^51 + 0.5 in binary64; binary32: 2^53 + 2 rounds to 2^53, / 4 =
+  // 2^51. Row-major summation would give 2^53 / 4 = 2^51 in binary64. Exact: (2^53 + 3) / 4.
+  Sample order =
+      sample("column sums first", pool_nchw(OpKind::avg_pool2d_nchw, pool_attrs(2, 2, 1, 1),
+                                            tensor({1, 1, 2, 2}, {k2p53, 1, 1, 1}), {1, 1, 1, 1}));
+  expect_f64(order, {0x1.0000000000001p51});
+  expect_f32(order, {0x1p51});
+  expect_exact(order, {q("9007199254740995/4")});
+  return OpEntry{OpKind::avg_pool2d_nchw,
+                 {basic, incl, excl, ceil_incl, ceil_excl, order},
+                 {error("stride 0",
+                        pool_nchw(OpKind::avg_pool2d_nchw, pool_attrs(1, 1, 0, 1),
+                                  Tensor<double>(Shape{1, 1, 1, 1}, 0.0), Shape{1}),
+                        {"[avg_pool2d_nchw] node 1", "stride_h must be > 0, got 0"})},
+                 CrossDomain::rounded_once};
+}
+
+OpEntry entry_max_pool2d_nchw_grad() {
+  auto mg = [](ir::PoolNchwAttrs a, Tensor<double> x, Tensor<double> g) {
+    Shape s = x.shape();
+    return GraphSpec{OpKind::max_pool2d_nchw_grad, a, {std::move(x), std::move(g)}, s, {}};
+  };
+  // x = [[1, 3], [3, 2]]: the maximum 3 occurs at flat 1 and 2; the first (row-major) gets g.
+  Sample tie = sample(
+      "first maximiser",
+      mg(pool_attrs(2, 2, 1, 1), tensor({1, 1, 2, 2}, {1, 3, 3, 2}), tensor({1, 1, 1, 1}, {5})));
+  expect_all(tie, {0, 5, 0, 0});
+  // Overlapping windows [1,3] and [3,2] both route to the 3: 2 + 0.5.
+  Sample overlap = sample(
+      "overlapping windows accumulate",
+      mg(pool_attrs(1, 2, 1, 1), tensor({1, 1, 1, 3}, {1, 3, 2}), tensor({1, 1, 1, 2}, {2, 0.5})));
+  expect_all(overlap, {0, 2.5, 0});
+  // +0 is above -0, and NaN above everything (the first NaN wins).
+  Sample specials = sample("signed zeros and NaN",
+                           mg(pool_attrs(1, 2, 1, 2), tensor({1, 1, 2, 2}, {-0.0, 0.0, kNaN, kNaN}),
+                              tensor({1, 1, 2, 1}, {7, 9})));
+  expect_ieee(ieee_only(specials), {0, 7, 9, 0});
+  // With left padding, window [pad, -5] routes to -5.
+  Sample padded = sample("padding", mg(pool_attrs(1, 2, 1, 1, 1, 0), tensor({1, 1, 1, 2}, {-5, -3}),
+                                       tensor({1, 1, 1, 2}, {1, 2})));
+  expect_all(padded, {1, 2});
+  ErrorSample shape = error(
+      "gradient shape",
+      mg(pool_attrs(1, 2, 1, 1), tensor({1, 1, 1, 3}, {1, 2, 3}), tensor({1, 1, 1, 3}, {1, 2, 3})),
+      {"[max_pool2d_nchw_grad] node 2",
+       "max_pool2d_nchw of the declared shape (1,1,1,3) is (1,1,1,2)", "(1,1,1,3)"});
+  return OpEntry{OpKind::max_pool2d_nchw_grad, {tie, overlap, specials, padded}, {shape}};
+}
+
+OpEntry entry_avg_pool2d_nchw_grad() {
+  auto ag = [](ir::PoolNchwAttrs a, Tensor<double> g, Shape x) {
+    return GraphSpec{OpKind::avg_pool2d_nchw_grad, a, {std::move(g)}, std::move(x), {}};
+  };
+  Sample spread =
+      sample("2x2", ag(pool_attrs(2, 2, 1, 1), tensor({1, 1, 1, 1}, {8}), {1, 1, 2, 2}));
+  expect_all(spread, {2, 2, 2, 2});
+  // Windows [pad, x0], [x0, x1], [x1, pad] with g = 1, 4, 8. Excluding padding the divisors are
+  // 1, 2, 1: q = 1, 2, 8, dx0 = 1 + 2, dx1 = 2 + 8. Including it they are 2: q = 0.5, 2, 4.
+  Sample excl = sample("exclude padding", ag(pool_attrs(1, 2, 1, 1, 1, 1, false, false),
+                                             tensor({1, 1, 1, 3}, {1, 4, 8}), {1, 1, 1, 2}));
+  expect_all(excl, {3, 10});
+  Sample incl = sample("count_include_pad", ag(pool_attrs(1, 2, 1, 1, 1, 1, false, true),
+                                               tensor({1, 1, 1, 3}, {1, 4, 8}), {1, 1, 1, 2}));
+  expect_all(incl, {2.5, 6});
+  // q = 1/3 is one rounding, added to +0.
+  Sample third =
+      sample("one rounding", ag(pool_attrs(1, 3, 1, 1), tensor({1, 1, 1, 1}, {1}), {1, 1, 1, 3}));
+  expect_f64(third, {0x1.5555555555555p-2, 0x1.5555555555555p-2, 0x1.5555555555555p-2});
+  expect_f32(third, {0x1.555556p-2, 0x1.555556p-2, 0x1.555556p-2});
+  expect_exact(third, {q("1/3"), q("1/3"), q("1/3")});
+  ErrorSample shape = error("declared shape does not pool to g",
+                            ag(pool_attrs(1, 2, 1, 1), tensor({1, 1, 1, 1}, {1}), {1, 1, 1, 3}),
+                            {"[avg_pool2d_nchw_grad] node 1", "(1,1,1,2)", "(1,1,1,1)"});
+  return OpEntry{OpKind::avg_pool2d_nchw_grad,
+                 {spread, excl, incl, third},
+                 {shape},
+                 CrossDomain::rounded_once};
+}
+
+OpEntry entry_conv2d_nchw_grad_input() {
+  auto gi = [](ir::Conv2dNchwAttrs a, Tensor<double> g, Tensor<double> w, Shape x) {
+    return GraphSpec{
+        OpKind::conv2d_nchw_grad_input, a, {std::move(g), std::move(w)}, std::move(x), {}};
+  };
+  // g = [[1, 0], [0, 10]]: W = [[1,2],[3,4]] lands at (0,0) and, times 10, at (1,1).
+  Sample basic =
+      sample("transposed convolution", gi(conv_attrs(), tensor({1, 1, 2, 2}, {1, 0, 0, 10}),
+                                          tensor({1, 1, 2, 2}, {1, 2, 3, 4}), {1, 1, 3, 3}));
+  expect_all(basic, {1, 2, 0, 3, 14, 20, 0, 30, 40});
+  // Stride 2, width 4, W = [1, 10]: y0 reads x0, x1; y1 reads x2, x3.
+  Sample stride = sample("stride 2", gi(conv_attrs(2), tensor({1, 1, 1, 2}, {5, 7}),
+                                        tensor({1, 1, 1, 2}, {1, 10}), {1, 1, 1, 4}));
+  expect_all(stride, {5, 50, 7, 70});
+  // Forward: y[w] = x[w-1] + 10 x[w+1] (pad 1/1, dilation 2), w = 0..2, g = 1, 2, 3:
+  // dx0 = g1 = 2, dx1 = g2 + 10 g0 = 13, dx2 = 10 g1 = 20.
+  Sample dilated =
+      sample("dilation and padding", gi(conv_attrs(1, 1, 1, 2), tensor({1, 1, 1, 3}, {1, 2, 3}),
+                                        tensor({1, 1, 1, 2}, {1, 10}), {1, 1, 1, 3}));
+  expect_all(dilated, {2, 13, 20});
+  Sample groups = sample("groups", gi(conv_attrs(1, 0, 0, 1, 2), tensor({1, 2, 1, 1}, {1, 1}),
+                                      tensor({2, 1, 1, 1}, {2, 3}), {1, 2, 1, 1}));
+  expect_all(groups, {2, 3});
+  ErrorSample shape =
+      error("declared shape does not convolve to g",
+            gi(conv_attrs(), tensor({1, 1, 1, 1}, {1}), tensor({1, 1, 1, 2}, {1, 1}), {1, 1, 1, 3}),
+            {"[conv2d_nchw_grad_input] node 2", "(1,1,1,2)", "(1,1,1,1)"});
+  return OpEntry{OpKind::conv2d_nchw_grad_input, {basic, stride, dilated, groups}, {shape}};
+}
+
+OpEntry entry_conv2d_nchw_grad_weight() {
+  auto gw = [](ir::Conv2dNchwAttrs a, Tensor<double> x, Tensor<double> g, Shape w) {
+    return GraphSpec{
+        OpKind::conv2d_nchw_grad_weight, a, {std::move(x), std::move(g)}, std::move(w), {}};
+  };
+  // x = [[1,2,3],[4,5,6],[7,8,9]], g = [[1,0],[0,1]]: dW[i,j] = x[i,j] + x[i+1,j+1].
+  Sample basic = sample("correlation", gw(conv_attrs(), tensor({1, 1, 3, 3}, iota(9)),
+                                          tensor({1, 1, 2, 2}, {1, 0, 0, 1}), {1, 1, 2, 2}));
+  expect_all(basic, {6, 8, 12, 14});
+  // Row [pad | 3 4]: y0 = 0 w0 + 3 w1, y1 = 3 w0 + 4 w1; g = 1, 2: dW = (0 + 6, 3 + 8).
+  Sample padded = sample("padding", gw(conv_attrs(1, 1, 0), tensor({1, 1, 1, 2}, {3, 4}),
+                                       tensor({1, 1, 1, 2}, {1, 2}), {1, 1, 1, 2}));
+  expect_all(padded, {6, 11});
+  // Padding taps are +0 values, as in the forward op: +0 * inf = NaN.
+  Sample pad_inf =
+      sample("padding tap times inf", gw(conv_attrs(1, 1, 0), tensor({1, 1, 1, 1}, {1}),
+                                         tensor({1, 1, 1, 1}, {kInf}), {1, 1, 1, 2}));
+  expect_ieee(ieee_only(pad_inf), {kNaN, kInf});
+  Sample groups = sample("groups", gw(conv_attrs(1, 0, 0, 1, 2), tensor({1, 2, 1, 1}, {2, 3}),
+                                      tensor({1, 2, 1, 1}, {5, 7}), {2, 1, 1, 1}));
+  expect_all(groups, {10, 21});
+  // Fold over (n, oh, ow) from +0: 2^53 + 1 + 1 ties to even twice; exact 2^53 + 2.
+  Sample order = sample("fold order", gw(conv_attrs(), tensor({3, 1, 1, 1}, {k2p53, 1, 1}),
+                                         tensor({3, 1, 1, 1}, {1, 1, 1}), {1, 1, 1, 1}));
+  expect_ieee(order, {k2p53});
+  expect_exact(order, {q("9007199254740994")});
+  ErrorSample shape = error(
+      "declared shape does not convolve to g",
+      gw(conv_attrs(), tensor({1, 1, 1, 3}, {1, 2, 3}), tensor({1, 1, 1, 1}, {1}), {1, 1, 1, 2}),
+      {"[conv2d_nchw_grad_weight] node 2", "(1,1,1,2)", "(1,1,1,1)"});
+  return OpEntry{OpKind::conv2d_nchw_grad_weight, {basic, padded, pad_inf, groups, order}, {shape}};
 }
 
 }  // namespace torchlean::testing

@@ -1,10 +1,12 @@
-// Op database entries for the reductions and normalisations. Expected values are derived by hand
-// from the spec in src/torchlean/ops/{reduction,normalization}.cpp. Where a value involves several
+// Op database entries for the reductions and normalisations, and log_softmax and cross_entropy.
+// Expected values are derived by hand from the spec in
+// src/torchlean/ops/{reduction,normalization,classification}.cpp. Where a value involves several
 // roundings (softmax, layernorm) the expectation is computed here from the spec's formula in plain
 // float/double arithmetic (FP contraction is off project-wide) with MPFR for exp, and the Exact
 // expectation with 256-bit MPFR.
 #include <mpfr.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "op_database.hpp"
@@ -330,6 +332,137 @@ OpEntry entry_layernorm() {
   e.errors.push_back(error("axis out of range",
                            axis_op(OpKind::layernorm, tensor({2, 2}, {1, 2, 3, 4}), 2, {2, 2}),
                            {"[layernorm] node 1", "axis 2", "(2,2)"}));
+  return e;
+}
+
+// ---- extension ops (src/torchlean/ops/classification.cpp) ----
+
+namespace {
+
+// log_softmax of a line by the spec's order in T, MPFR for exp and log: m, d_k = x_k - m,
+// s = fold from +0 of exp(d_k), l = log s, y_k = d_k - l.
+template <class T>
+std::vector<double> log_softmax_line(const std::vector<double>& xs) {
+  T m = static_cast<T>(xs[0]);
+  for (double x : xs) m = std::max(m, static_cast<T>(x));
+  const int precision = sizeof(T) == 4 ? 24 : 53;
+  T total = 0;
+  std::vector<T> d;
+  for (double x : xs) {
+    d.push_back(static_cast<T>(x) - m);
+    total = total + static_cast<T>(mpfr_rounded(Fn::exp, d.back(), precision));
+  }
+  const T l = static_cast<T>(mpfr_rounded(Fn::log, total, precision));
+  std::vector<double> out;
+  for (T v : d) out.push_back(static_cast<double>(v - l));
+  return out;
+}
+
+// The real log_softmax of a line, 256 bits: x_k - log(sum_j exp(x_j)).
+std::vector<ExactExpect> log_softmax_exact(const std::vector<double>& xs) {
+  mpfr_t lse, t;
+  mpfr_init2(lse, 256);
+  mpfr_init2(t, 256);
+  mpfr_set_zero(lse, 1);
+  for (double x : xs) {
+    mpfr_set_d(t, x, MPFR_RNDN);
+    mpfr_exp(t, t, MPFR_RNDN);
+    mpfr_add(lse, lse, t, MPFR_RNDN);
+  }
+  mpfr_log(lse, lse, MPFR_RNDN);
+  std::vector<ExactExpect> out;
+  for (double x : xs) {
+    mpfr_set_d(t, x, MPFR_RNDN);
+    mpfr_sub(t, t, lse, MPFR_RNDN);
+    mpq_class v;
+    mpfr_get_q(v.get_mpq_t(), t);
+    out.push_back(ExactExpect{v, false});
+  }
+  mpfr_clear(lse);
+  mpfr_clear(t);
+  return out;
+}
+
+Sample log_softmax_sample(std::string name, std::vector<double> xs) {
+  const int64_t n = static_cast<int64_t>(xs.size());
+  Sample s = sample(std::move(name), axis_op(OpKind::log_softmax, tensor({n}, xs), 0, {n}));
+  expect_f64(s, log_softmax_line<double>(xs));
+  expect_f32(s, log_softmax_line<float>(xs));
+  return expect_exact(s, log_softmax_exact(xs));
+}
+
+GraphSpec cross_entropy(Tensor<double> logits, Tensor<double> targets) {
+  return GraphSpec{
+      OpKind::cross_entropy, ir::NoAttrs{}, {std::move(logits), std::move(targets)}, Shape{}, {}};
+}
+
+}  // namespace
+
+OpEntry entry_log_softmax() {
+  OpEntry e{OpKind::log_softmax, {}, {}};
+  e.cross = CrossDomain::composite;
+  // [0, 0]: s = 2, y = -log 2; [1000, 1000] the same (the max is subtracted first).
+  e.samples.push_back(log_softmax_sample("equal logits", {0, 0}));
+  e.samples.push_back(log_softmax_sample("large logits", {1000, 1000}));
+  e.samples.push_back(log_softmax_sample("[1, 2, 3]", {1, 2, 3}));
+  e.samples.push_back(log_softmax_sample("[-4, 0.5]", {-4, 0.5}));
+  // Along axis 0 of [[0, 5], [0, 5]]: each column is equal, -log 2 everywhere.
+  Sample axis0 =
+      sample("axis 0", axis_op(OpKind::log_softmax, tensor({2, 2}, {0, 5, 0, 5}), 0, {2, 2}));
+  const double l64 = -mpfr_rounded(Fn::log, 2, 53), l32 = -mpfr_rounded(Fn::log, 2, 24);
+  expect_f64(axis0, {l64, l64, l64, l64});
+  expect_f32(axis0, {l32, l32, l32, l32});
+  e.samples.push_back(
+      expect_exact(axis0, std::vector<ExactExpect>(4, log_softmax_exact({0, 0})[0])));
+  // -inf: d = -inf, exp(-inf) = 0, s = 1, l = 0.
+  Sample neg_inf =
+      sample("-inf logit", axis_op(OpKind::log_softmax, tensor({2}, {-kInf, 0}), 0, {2}));
+  e.samples.push_back(expect_ieee(ieee_only(neg_inf), {-kInf, 0.0}));
+  Sample nan = sample("NaN logit", axis_op(OpKind::log_softmax, tensor({2}, {kNaN, 1}), 0, {2}));
+  e.samples.push_back(expect_ieee(ieee_only(nan), {kNaN, kNaN}));
+  e.errors.push_back(error("axis out of range",
+                           axis_op(OpKind::log_softmax, tensor({2}, {1, 2}), 1, {2}),
+                           {"[log_softmax] node 1", "invalid axis 1", "(2)"}));
+  return e;
+}
+
+OpEntry entry_cross_entropy() {
+  OpEntry e{OpKind::cross_entropy, {}, {}};
+  e.cross = CrossDomain::composite;
+  // Two rows of equal logits: each loss is log 2 (l - d_t = log 2 - 0), total 2 log 2 (exact
+  // doubling), / 2 = log 2.
+  Sample equal =
+      sample("equal logits", cross_entropy(tensor({2, 2}, {0, 0, 0, 0}), tensor({2}, {0, 1})));
+  expect_f64(equal, {mpfr_rounded(Fn::log, 2, 53)});
+  expect_f32(equal, {mpfr_rounded(Fn::log, 2, 24)});
+  expect_exact(equal, {mpfr_enclosed(Fn::log, 2)});
+  equal.skip_cross = true;  // random targets are not class indices
+  e.samples.push_back(equal);
+  // One row [1, 2, 3], target 2 (d_t = 0): loss = l = log(((0 + e^-2) + e^-1) + 1), = -log_softmax.
+  Sample row = sample("one row", cross_entropy(tensor({1, 3}, {1, 2, 3}), tensor({1}, {2})));
+  expect_f64(row, {-log_softmax_line<double>({1, 2, 3})[2]});
+  expect_f32(row, {-log_softmax_line<float>({1, 2, 3})[2]});
+  {
+    ExactExpect v = log_softmax_exact({1, 2, 3})[2];
+    v.value = -v.value;
+    expect_exact(row, {v});
+  }
+  row.skip_cross = true;
+  e.samples.push_back(row);
+  auto bad = [](std::string name, double t, unsigned domains, std::string text) {
+    return error(std::move(name), cross_entropy(tensor({2, 2}, {0, 1, 2, 3}), tensor({2}, {1, t})),
+                 {"[cross_entropy] node 2", "target at index 1 is " + text, "[0, 1]"}, domains,
+                 true);
+  };
+  e.errors = {
+      bad("class out of range", 2, kAllDomains, "2"),
+      bad("ignore_index -100 is not supported", -100, kAllDomains, "-100"),
+      bad("fractional class", 0.5, kIeee, "0.5"),
+      error("targets do not match the batch",
+            cross_entropy(tensor({2, 2}, {0, 1, 2, 3}), tensor({3}, {0, 0, 0})),
+            {"[cross_entropy] node 2", "expected logits (N,C) and targets (N)", "(2,2)", "(3)"}),
+      error("empty batch", cross_entropy(Tensor<double>(Shape{0, 2}), Tensor<double>(Shape{0})),
+            {"[cross_entropy] node 2", "must be > 0"})};
   return e;
 }
 

@@ -138,6 +138,36 @@ int apply(Fn f, mpfr_t out, const mpfr_t x) {
       return mpfr_cos(out, x, MPFR_RNDN);
     case Fn::sqrt:
       return mpfr_sqrt(out, x, MPFR_RNDN);
+    case Fn::erf:
+      return mpfr_erf(out, x, MPFR_RNDN);
+    case Fn::gelu:
+    case Fn::softplus:
+    case Fn::silu: {
+      // At 320 bits, then one rounding (as sigmoid below).
+      mpfr_t t, u;
+      mpfr_init2(t, 320);
+      mpfr_init2(u, 320);
+      if (f == Fn::gelu) {
+        mpfr_sqrt_ui(t, 2, MPFR_RNDN);
+        mpfr_div(t, x, t, MPFR_RNDN);
+        mpfr_erf(t, t, MPFR_RNDN);
+        mpfr_add_ui(t, t, 1, MPFR_RNDN);
+        mpfr_mul(t, t, x, MPFR_RNDN);
+        mpfr_div_ui(t, t, 2, MPFR_RNDN);
+      } else if (f == Fn::softplus) {
+        mpfr_exp(t, x, MPFR_RNDN);
+        mpfr_log1p(t, t, MPFR_RNDN);
+      } else {
+        mpfr_neg(u, x, MPFR_RNDN);
+        mpfr_exp(u, u, MPFR_RNDN);
+        mpfr_add_ui(u, u, 1, MPFR_RNDN);
+        mpfr_div(t, x, u, MPFR_RNDN);
+      }
+      int ternary = mpfr_set(out, t, MPFR_RNDN);
+      mpfr_clear(t);
+      mpfr_clear(u);
+      return ternary;
+    }
     case Fn::sigmoid: {
       // 1 / (1 + exp(-x)) at 320 bits, then one rounding to out's precision. The 320-bit value is
       // within 2^-310 relative of the true one, far closer than the few sample points come to a

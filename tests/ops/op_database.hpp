@@ -133,7 +133,9 @@ ExactExpect qd(double v);
 
 // Correctly rounded (to nearest even) values from MPFR, for elementary-function expectations:
 // `precision` 24 rounds to binary32 (with its subnormals and overflow), 53 to binary64.
-enum class Fn { exp, log, tanh, sigmoid, sin, cos, sqrt };
+// erf, and the composites gelu (x/2 * (1 + erf(x/sqrt 2))), softplus (log(1 + e^x)) and silu
+// (x * sigmoid x) for Exact enclosures of the true values (evaluated at 320 bits).
+enum class Fn { exp, log, tanh, sigmoid, sin, cos, sqrt, erf, gelu, softplus, silu };
 double mpfr_rounded(Fn f, double x, int precision);
 // A 256-bit MPFR value of f(x) as an Exact "contains" expectation.
 ExactExpect mpfr_enclosed(Fn f, double x);

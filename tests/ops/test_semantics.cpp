@@ -1,5 +1,6 @@
 // Direct tests of op semantics that single-op graphs cannot reach: Exact enclosures that make a
-// decision impossible (log's sign, inv's divisor, bernoulli_mask's comparison), the input op's
+// decision impossible (log's sign, inv's divisor, bernoulli_mask's comparison; compare, where,
+// gather indices and max-pool gradients among the extension ops), the input op's
 // lack of semantics, and the nearest-scalar-to-a-decimal helper behind layernorm's eps.
 #include <gtest/gtest.h>
 
@@ -88,6 +89,88 @@ TEST(OpSemantics, FromDecimalRoundsToNearest) {
   // 0.1 rounds up in binary32 (0x1.99999ap-4) and in binary64 (0x1.999999999999ap-4).
   EXPECT_EQ(from_decimal<F32>(1, -1).bits(), F32::of(0x1.99999ap-4f).bits());
   EXPECT_EQ(from_decimal<F64>(1, -1).bits(), F64::of(0x1.999999999999ap-4).bits());
+}
+
+// ---- extension ops: decisions on Exact enclosures ----
+
+template <class S, class F>
+Tensor<S> call2(F eval, ir::OpKind kind, ir::Attrs attrs, const Tensor<S>& a, const Tensor<S>& b,
+                Shape out) {
+  ir::Node node{4, {0, 1}, kind, std::move(attrs), std::move(out)};
+  const Tensor<S>* parents[] = {&a, &b};
+  const std::map<std::string, Tensor<S>> no_payload;
+  EvalArgs<S> args{node, parents, no_payload};
+  return eval(args);
+}
+
+Tensor<Exact> point(int v) {
+  return Tensor<Exact>(Shape{}, std::vector<Exact>{Exact::from_int(v)});
+}
+
+TEST(OpSemantics, CompareOfOverlappingEnclosuresIsAnError) {
+  expect_eval_error(
+      [] {
+        call2<Exact>(eval_compare<Exact>, ir::OpKind::compare, ir::CompareAttrs{"lt"},
+                     enclosure(0, 2), point(1), Shape{});
+      },
+      "[compare] node 4: cannot decide");
+  // Disjoint enclosures decide: [0, 1] < 2, and [0, 1] != 2.
+  for (const char* c : {"lt", "ne"}) {
+    Tensor<Exact> r = call2<Exact>(eval_compare<Exact>, ir::OpKind::compare, ir::CompareAttrs{c},
+                                   enclosure(0, 1), point(2), Shape{});
+    EXPECT_TRUE(r[0] == Exact::from_int(1)) << c;
+  }
+}
+
+TEST(OpSemantics, WhereNeedsADecidedCondition) {
+  Tensor<Exact> c = enclosure(-1, 1);
+  const Tensor<Exact> a = point(5), b = point(6);
+  ir::Node node{4, {0, 1, 2}, ir::OpKind::where, ir::NoAttrs{}, Shape{}};
+  const Tensor<Exact>* parents[] = {&c, &a, &b};
+  const std::map<std::string, Tensor<Exact>> no_payload;
+  expect_eval_error(
+      [&] {
+        eval_where<Exact>(EvalArgs<Exact>{node, parents, no_payload});
+      },
+      "[where] node 4: condition at index 0");
+  c = enclosure(1, 2);
+  EXPECT_TRUE(eval_where<Exact>(EvalArgs<Exact>{node, parents, no_payload})[0] == a[0]);
+}
+
+TEST(OpSemantics, LeakyReluOfAStraddlingEnclosureIsTheHull) {
+  // x in [-2, 4], alpha 1/2: the image is [-1, 4].
+  Tensor<Exact> r = call<Exact>(eval_leaky_relu<Exact>, ir::OpKind::leaky_relu,
+                                ir::LeakyReluAttrs{0.5}, enclosure(-2, 4), Shape{});
+  EXPECT_TRUE(r[0] == Exact(mpq_class(-1), mpq_class(4)));
+  // alpha -1 (|x|): [-2, 4] maps to [0, 4].
+  r = call<Exact>(eval_leaky_relu<Exact>, ir::OpKind::leaky_relu, ir::LeakyReluAttrs{-1},
+                  enclosure(-2, 4), Shape{});
+  EXPECT_TRUE(r[0] == Exact(mpq_class(0), mpq_class(4)));
+}
+
+TEST(OpSemantics, GatherIndexMustBeAPoint) {
+  const Tensor<Exact> data(
+      Shape{3}, std::vector<Exact>{Exact::from_int(7), Exact::from_int(8), Exact::from_int(9)});
+  expect_eval_error(
+      [&] {
+        call2<Exact>(eval_gather<Exact>, ir::OpKind::gather, ir::GatherAttrs{0}, data,
+                     enclosure(1, 2), Shape{});
+      },
+      "[gather] node 4: index at index 0");
+}
+
+TEST(OpSemantics, MaxPoolGradNeedsAnOrderedWindow) {
+  // Cells [0, 2] and 1 overlap: the first maximiser is undetermined.
+  const Tensor<Exact> x(Shape{1, 1, 1, 2},
+                        std::vector<Exact>{Exact(mpq_class(0), mpq_class(2)), Exact::from_int(1)});
+  const Tensor<Exact> g(Shape{1, 1, 1, 1}, std::vector<Exact>{Exact::from_int(1)});
+  expect_eval_error(
+      [&] {
+        call2<Exact>(eval_max_pool2d_nchw_grad<Exact>, ir::OpKind::max_pool2d_nchw_grad,
+                     ir::PoolNchwAttrs{1, 2, 1, 1, 0, 0, 0, 0, false, false}, x, g,
+                     Shape{1, 1, 1, 2});
+      },
+      "[max_pool2d_nchw_grad] node 4: cannot order");
 }
 
 }  // namespace

@@ -4,9 +4,13 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <numeric>
+#include <string>
+#include <utility>
 
 #include "runtime_test_util.hpp"
+#include "torchlean/core/error.hpp"
 #include "torchlean/ir/check.hpp"
 
 namespace torchlean::testing {
@@ -194,10 +198,15 @@ class Builder {
         return;
       }
       case OpKind::matmul: {
-        const int64_t a = pick_rank(2, 3);
-        const Shape& sa = shape(a);
-        const Shape sb = sa.rank() == 2 ? Shape{sa[1], dim()} : Shape{sa[0], sa[2], dim()};
-        add(k, {a, pick_same(sb)}, ir::NoAttrs{}, Shape{});
+        // v1 forms, and the extension's rank-4 batch and shared 2-D right operand.
+        const int64_t a = pick_rank(2, 4);
+        const Shape sa = shape(a);
+        const int64_t r = sa.rank();
+        std::vector<int64_t> b(sa.dims().begin(), sa.dims().end() - 2);
+        if (r > 2 && src_.below(3) == 0) b.clear();
+        b.push_back(sa[r - 1]);
+        b.push_back(dim());
+        add(k, {a, pick_same(Shape(b))}, ir::NoAttrs{}, Shape{});
         return;
       }
       case OpKind::linear: {
@@ -283,6 +292,214 @@ class Builder {
       case OpKind::transpose3d_last_two:
         add(k, {pick_rank(3, 3)}, ir::NoAttrs{}, Shape{});
         return;
+      default:
+        add_extension_op(k);
+        return;
+    }
+  }
+
+  // ---- extension ops ----
+
+  template <class T>
+  T one_of(std::initializer_list<T> xs) {
+    return xs.begin()[src_.below(static_cast<int64_t>(xs.size()))];
+  }
+
+  // A constant holding integers in [lo, hi) (gather indices, class targets).
+  int64_t index_const(const Shape& s, int64_t lo, int64_t hi) {
+    const int64_t id = add(OpKind::constant, {}, ir::ConstAttrs{s}, s);
+    std::vector<double> v(static_cast<size_t>(s.numel()));
+    for (double& x : v) x = static_cast<double>(lo + src_.below(std::max<int64_t>(1, hi - lo)));
+    m_.payload[id].emplace("value", Tensor<double>(s, std::move(v)));
+    return id;
+  }
+  int64_t pick_positive_rank(int64_t lo, int64_t hi) {
+    return pick(
+        [=](const Shape& s) {
+          if (s.rank() < lo || s.rank() > hi) return false;
+          for (int64_t d : s.dims())
+            if (d <= 0) return false;
+          return true;
+        },
+        [&] {
+          std::vector<int64_t> d(static_cast<size_t>(lo + src_.below(hi - lo + 1)));
+          for (int64_t& x : d) x = pos_dim();
+          return Shape(std::move(d));
+        });
+  }
+  int64_t pick_nchw() {
+    return pick([](const Shape& s) { return s.rank() == 4 && s[1] > 0 && s[2] > 0 && s[3] > 0; },
+                [&] {
+                  return Shape{1 + src_.below(3), pos_dim(), 1 + src_.below(6), 1 + src_.below(6)};
+                });
+  }
+  ir::PoolNchwAttrs pool_attrs(const Shape& x) {
+    ir::PoolNchwAttrs a;
+    a.kH = 1 + src_.below(std::min<int64_t>(3, x[2]));
+    a.kW = 1 + src_.below(std::min<int64_t>(3, x[3]));
+    a.stride_h = 1 + src_.below(2);
+    a.stride_w = 1 + src_.below(2);
+    a.pad_top = src_.below(a.kH);
+    a.pad_bottom = src_.below(a.kH);
+    a.pad_left = src_.below(a.kW);
+    a.pad_right = src_.below(a.kW);
+    a.ceil_mode = src_.below(2) == 0;
+    a.count_include_pad = src_.below(2) == 0;
+    return a;
+  }
+  // conv2d_nchw attributes and weight shape for input x, so the output is non-empty.
+  std::pair<ir::Conv2dNchwAttrs, Shape> conv_attrs(const Shape& x) {
+    ir::Conv2dNchwAttrs a;
+    a.groups = x[1] % 2 == 0 && src_.below(2) == 0 ? 2 : 1;
+    a.stride_h = 1 + src_.below(2);
+    a.stride_w = 1 + src_.below(2);
+    a.pad_top = src_.below(2);
+    a.pad_left = src_.below(2);
+    a.pad_bottom = src_.below(2);
+    a.pad_right = src_.below(2);
+    a.dilation_h = 1 + src_.below(2);
+    a.dilation_w = 1 + src_.below(2);
+    auto fit = [&](int64_t in, int64_t pads, int64_t& dil) {
+      int64_t k = 1 + src_.below(3);
+      while (dil * (k - 1) + 1 > in + pads) {
+        if (dil > 1)
+          dil = 1;
+        else
+          --k;
+      }
+      return k;
+    };
+    const int64_t kh = fit(x[2], a.pad_top + a.pad_bottom, a.dilation_h);
+    const int64_t kw = fit(x[3], a.pad_left + a.pad_right, a.dilation_w);
+    return {a, Shape{a.groups * pos_dim(), x[1] / a.groups, kh, kw}};
+  }
+
+  void add_extension_op(OpKind k) {
+    switch (k) {
+      case OpKind::neg:
+      case OpKind::erf:
+      case OpKind::gelu:
+      case OpKind::softplus:
+      case OpKind::silu:
+        add(k, {pick_any()}, ir::NoAttrs{}, Shape{});
+        return;
+      case OpKind::div: {
+        const int64_t a = pick_any();
+        add(k, {a, pick_same(shape(a))}, ir::NoAttrs{}, Shape{});
+        return;
+      }
+      case OpKind::pow_const:
+        add(k, {pick_any()}, ir::PowAttrs{one_of({0.0, 1.0, 2.0, 3.0, -1.0, -2.0, 0.5, 1.5})},
+            Shape{});
+        return;
+      case OpKind::leaky_relu:
+        add(k, {pick_any()}, ir::LeakyReluAttrs{one_of({0.01, 0.2, -1.5})}, Shape{});
+        return;
+      case OpKind::clamp:
+        add(k, {pick_any()},
+            ir::ClampAttrs{one_of({-1.0, 0.0, -0.0}), one_of({0.5, 2.0}), src_.below(2) == 0,
+                           src_.below(2) == 0},
+            Shape{});
+        return;
+      case OpKind::compare: {
+        const int64_t a = pick_any();
+        add(k, {a, pick_same(shape(a))},
+            ir::CompareAttrs{one_of<std::string>({"lt", "le", "gt", "ge", "eq", "ne"})}, Shape{});
+        return;
+      }
+      case OpKind::where: {
+        const int64_t a = pick_any();
+        const int64_t b = pick_same(shape(a));
+        add(k, {pick_same(shape(a)), a, b}, ir::NoAttrs{}, Shape{});
+        return;
+      }
+      case OpKind::broadcast: {
+        const int64_t x = pick_rank(0, 2);
+        std::vector<int64_t> to;
+        for (int64_t extra = src_.below(3); extra > 0; --extra) to.push_back(pos_dim());
+        for (int64_t d : shape(x).dims()) to.push_back(d == 1 ? pos_dim() : d);
+        add(k, {x}, ir::BroadcastAttrs{Shape(to)}, Shape{});
+        return;
+      }
+      case OpKind::slice:
+      case OpKind::slice_grad: {
+        const int64_t x = pick_positive_rank(1, 3);
+        const Shape in = shape(x);
+        ir::SliceAttrs a;
+        for (int64_t d : in.dims()) {
+          const int64_t step = one_of<int64_t>({1, 2, -1, -2});
+          const int64_t start = src_.below(d);
+          a.steps.push_back(step);
+          a.starts.push_back(start);
+          a.ends.push_back(step > 0 ? start + src_.below(d - start + 1)
+                                    : start - src_.below(start + 2));
+        }
+        const int64_t s = add(OpKind::slice, {x}, a, Shape{});
+        if (k == OpKind::slice_grad) add(k, {s}, a, in);
+        return;
+      }
+      case OpKind::pad: {
+        const int64_t x = pick_rank(1, 3);
+        ir::PadAttrs a;
+        for (int64_t i = 0; i < shape(x).rank(); ++i) {
+          a.pads_begin.push_back(src_.below(3));
+          a.pads_end.push_back(src_.below(3));
+        }
+        a.value = one_of({0.0, -0.0, 1.5, -std::numeric_limits<double>::infinity()});
+        add(k, {x}, a, Shape{});
+        return;
+      }
+      case OpKind::gather:
+      case OpKind::gather_grad: {
+        const int64_t x = pick_positive_rank(1, 3);
+        const Shape data = shape(x);
+        const int64_t axis = src_.below(data.rank());
+        const Shape idx_shape = src_.below(3) == 0 ? Shape{} : random_shape(1, 2);
+        const int64_t d = data[axis];
+        const int64_t idx = index_const(idx_shape, -d, d);
+        const int64_t gathered = add(OpKind::gather, {x, idx}, ir::GatherAttrs{axis}, Shape{});
+        if (k == OpKind::gather_grad) add(k, {idx, gathered}, ir::GatherAttrs{axis}, data);
+        return;
+      }
+      case OpKind::log_softmax: {
+        const int64_t x = pick_rank(1, 3);
+        add(k, {x}, ir::AxisAttrs{src_.below(shape(x).rank())}, Shape{});
+        return;
+      }
+      case OpKind::cross_entropy: {
+        const int64_t x = pick_positive_rank(2, 2);
+        add(k, {x, index_const(Shape{shape(x)[0]}, 0, shape(x)[1])}, ir::NoAttrs{}, Shape{});
+        return;
+      }
+      case OpKind::conv2d_nchw:
+      case OpKind::conv2d_nchw_grad_input:
+      case OpKind::conv2d_nchw_grad_weight: {
+        const int64_t x = pick_nchw();
+        const Shape xs = shape(x);
+        auto [a, ws] = conv_attrs(xs);
+        const int64_t w = fresh(ws);
+        std::vector<int64_t> parents{x, w};
+        if (src_.below(2) == 0) parents.push_back(fresh(Shape{ws[0]}));
+        const int64_t y = add(OpKind::conv2d_nchw, parents, a, Shape{});
+        if (k == OpKind::conv2d_nchw_grad_input) add(k, {y, w}, a, xs);
+        if (k == OpKind::conv2d_nchw_grad_weight) add(k, {x, y}, a, ws);
+        return;
+      }
+      case OpKind::max_pool2d_nchw:
+      case OpKind::avg_pool2d_nchw:
+      case OpKind::max_pool2d_nchw_grad:
+      case OpKind::avg_pool2d_nchw_grad: {
+        const int64_t x = pick_nchw();
+        const ir::PoolNchwAttrs a = pool_attrs(shape(x));
+        const bool avg = k == OpKind::avg_pool2d_nchw || k == OpKind::avg_pool2d_nchw_grad;
+        const int64_t y =
+            add(avg ? OpKind::avg_pool2d_nchw : OpKind::max_pool2d_nchw, {x}, a, Shape{});
+        if (k == OpKind::max_pool2d_nchw_grad) add(k, {x, y}, a, shape(x));
+        if (k == OpKind::avg_pool2d_nchw_grad) add(k, {y}, a, shape(x));
+        return;
+      }
+      default:
+        throw InternalError("random_graph: no generator for " + std::string(ir::op_name(k)));
     }
   }
 };

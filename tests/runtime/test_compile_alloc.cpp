@@ -58,6 +58,7 @@ TEST(NoAllocation, RunningAProgramDoesNotAllocate) {
       expect_no_allocation<float>(mlp_model(64, 784, 256, 10, 1), mode, threads);
       expect_no_allocation<float>(cnn_model(1), mode, threads);
       expect_no_allocation<double>(cnn_model(2), mode, threads);
+      expect_no_allocation<float>(nchw_cnn_model(1), mode, threads);
     }
 }
 

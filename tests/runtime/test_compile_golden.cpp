@@ -64,6 +64,15 @@ TEST(Golden, CnnUnfusedNoReuse) {
                                       CompileOptions{KernelMode::exact, false, false, 1})));
 }
 
+TEST(Golden, NchwCnnExactAndFast) {
+  const TestModel m = nchw_cnn_model(1);
+  expect_golden("nchw_cnn_f32_exact", runtime::to_text(compile::lower(
+                                          m.graph, runtime::ElemType::f32, CompileOptions{})));
+  expect_golden("nchw_cnn_f32_fast_2threads",
+                runtime::to_text(compile::lower(m.graph, runtime::ElemType::f32,
+                                                CompileOptions{KernelMode::fast, true, true, 2})));
+}
+
 TEST(Golden, AttentionExactAndFast) {
   const TestModel m = attention_model(1);
   expect_golden("attention_f32_exact", runtime::to_text(compile::lower(

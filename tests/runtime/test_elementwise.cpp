@@ -21,16 +21,19 @@ using testing::for_each_isa;
 using testing::reference_op;
 using testing::Values;
 
-constexpr ir::OpKind kUnaryKinds[] = {ir::OpKind::detach, ir::OpKind::relu, ir::OpKind::abs,
-                                      ir::OpKind::sqrt,   ir::OpKind::inv,  ir::OpKind::exp,
-                                      ir::OpKind::log,    ir::OpKind::tanh, ir::OpKind::sigmoid,
-                                      ir::OpKind::sin,    ir::OpKind::cos};
-constexpr ir::OpKind kBinaryKinds[] = {ir::OpKind::add, ir::OpKind::sub, ir::OpKind::mul_elem,
-                                       ir::OpKind::max_elem, ir::OpKind::min_elem};
+constexpr ir::OpKind kUnaryKinds[] = {
+    ir::OpKind::detach, ir::OpKind::relu, ir::OpKind::abs, ir::OpKind::sqrt,
+    ir::OpKind::inv,    ir::OpKind::exp,  ir::OpKind::log, ir::OpKind::tanh,
+    ir::OpKind::sigmoid, ir::OpKind::sin, ir::OpKind::cos, ir::OpKind::neg,
+    ir::OpKind::erf};
+constexpr ir::OpKind kBinaryKinds[] = {ir::OpKind::add,      ir::OpKind::sub,
+                                       ir::OpKind::mul_elem, ir::OpKind::max_elem,
+                                       ir::OpKind::min_elem, ir::OpKind::div};
 
 bool is_elementary(ir::OpKind k) {
   return k == ir::OpKind::exp || k == ir::OpKind::log || k == ir::OpKind::tanh ||
-         k == ir::OpKind::sigmoid || k == ir::OpKind::sin || k == ir::OpKind::cos;
+         k == ir::OpKind::sigmoid || k == ir::OpKind::sin || k == ir::OpKind::cos ||
+         k == ir::OpKind::erf;
 }
 
 // Element count for a test array: binary64 elementary functions run MPFR per element, keep them
@@ -220,6 +223,29 @@ TEST(Elementwise, MaximumMinimumReluAndNaNsLiterally) {
     float d;
     binary_exact(BinaryOp::sub, &inf, &inf, &d, 1);
     EXPECT_EQ(bits_of(d), 0x7fc00000u);
+    // neg flips the sign of zeros too; a NaN becomes the canonical one.
+    unary_exact(UnaryOp::neg, a.data(), r.data(), 8);
+    EXPECT_EQ(bits_of(r[0]), 0u);
+    EXPECT_EQ(bits_of(r[1]), 0x80000000u);
+    EXPECT_EQ(bits_of(r[3]), 0x7fc00000u);
+    EXPECT_EQ(r[5], 3.0f);
+  });
+}
+
+// A broadcast scalar -0 keeps its sign: 2 * -0 = -0 and -0 + -0 = -0 (batch norm's gamma and
+// beta are such scalars; a splat that added +0 once turned them into +0).
+TEST(Elementwise, ScalarOperandKeepsNegativeZero) {
+  for_each_isa([](Isa) {
+    const std::vector<float> x(37, 2.0f);
+    std::vector<float> y(x.size());
+    binary_exact_rhs_scalar(BinaryOp::mul, x.data(), -0.0f, y.data(), 37);
+    for (float v : y) ASSERT_EQ(bits_of(v), 0x80000000u);
+    binary_exact_lhs_scalar(BinaryOp::add, -0.0f, y.data(), y.data(), 37);
+    for (float v : y) ASSERT_EQ(bits_of(v), 0x80000000u);
+    const std::vector<double> xd(37, -0.0);
+    std::vector<double> yd(xd.size());
+    binary_exact_rhs_scalar(BinaryOp::add, xd.data(), -0.0, yd.data(), 37);
+    for (double v : yd) ASSERT_EQ(bits_of(v), 0x8000000000000000ull);
   });
 }
 

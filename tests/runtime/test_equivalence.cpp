@@ -87,7 +87,7 @@ TEST(RandomGraphs, OneAndTwoThreadsGiveTheSameBits) {
 // threading may change its summation order with the thread count (docs/runtime.md), so for them
 // each thread count is checked against the declared bounds instead.
 TEST(Models, OneAndTwoThreadsGiveTheSameBitsOnLargerModels) {
-  for (const TestModel& m : {mlp_model(64, 300, 200, 10, 3), cnn_model(7)}) {
+  for (const TestModel& m : {mlp_model(64, 300, 200, 10, 3), cnn_model(7), nchw_cnn_model(7)}) {
     const ir::PayloadStore<float> p = runtime::to_runtime_payload<float>(m.payload);
     auto one =
         compile::compile<float>(m.graph, p, CompileOptions{KernelMode::exact, true, true, 1});
@@ -108,8 +108,8 @@ TEST(Models, OneAndTwoThreadsGiveTheSameBitsOnLargerModels) {
 }
 
 TEST(Models, MlpCnnAttentionAndFixturePassTheCheckerInBothModes) {
-  for (const TestModel& m :
-       {mlp_model(4, 784, 256, 10, 1), cnn_model(3), attention_model(5), torchlean_mlp_fixture()}) {
+  for (const TestModel& m : {mlp_model(4, 784, 256, 10, 1), cnn_model(3), attention_model(5),
+                             torchlean_mlp_fixture(), nchw_cnn_model(5)}) {
     RandomModel rm{m.graph, m.payload, m.inputs};
     check_all_modes<float>(rm, m.name);
     check_all_modes<double>(rm, m.name);

@@ -4,10 +4,12 @@
 #pragma once
 #include <cmath>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "runtime_test_util.hpp"
 #include "torchlean/io/state_dict.hpp"
+#include "torchlean/ir/builder.hpp"
 
 namespace torchlean::testing {
 
@@ -145,6 +147,54 @@ inline TestModel attention_model(uint64_t seed) {
   g.output_ids = {y, loss};
   m.inputs.push_back(detail::uniform(src, seq, 1.0));
   m.inputs.push_back(detail::uniform(src, Shape{4, 8}, 1.0));
+  return m;
+}
+
+// A batched NCHW CNN of extension ops, as autodiff and the ONNX importer emit them: x (2,3,12,12)
+// -> conv2d_nchw 3x3 pad 1 (+bias) -> relu -> max_pool2d_nchw 2/2 -> conv2d_nchw with 2 groups,
+// stride 2, asymmetric padding, no bias -> relu -> avg_pool2d_nchw 2/1 (ceil mode,
+// count_include_pad)
+// -> reshape (2,32) -> matmul with a (32,10) weight -> + broadcast bias -> log_softmax.
+inline TestModel nchw_cnn_model(uint64_t seed) {
+  TestModel m;
+  m.name = "nchw cnn seed " + std::to_string(seed);
+  ValueSource src(seed);
+  ir::GraphBuilder b;
+  const int64_t x = b.input(Shape{2, 3, 12, 12});
+  ir::Conv2dNchwAttrs c1;
+  c1.pad_top = c1.pad_left = c1.pad_bottom = c1.pad_right = 1;
+  int64_t h = b.add(ir::OpKind::conv2d_nchw,
+                    {x, b.constant(detail::uniform(src, Shape{8, 3, 3, 3}, 0.5)),
+                     b.constant(detail::uniform(src, Shape{8}, 0.1))},
+                    c1);
+  h = b.add(ir::OpKind::relu, {h});
+  ir::PoolNchwAttrs p1;
+  p1.kH = p1.kW = 2;
+  p1.stride_h = p1.stride_w = 2;
+  h = b.add(ir::OpKind::max_pool2d_nchw, {h}, p1);
+  ir::Conv2dNchwAttrs c2;
+  c2.stride_h = c2.stride_w = 2;
+  c2.pad_top = c2.pad_left = 1;
+  c2.groups = 2;
+  h = b.add(ir::OpKind::conv2d_nchw, {h, b.constant(detail::uniform(src, Shape{8, 4, 3, 3}, 0.5))},
+            c2);
+  h = b.add(ir::OpKind::relu, {h});
+  ir::PoolNchwAttrs p2;
+  p2.kH = p2.kW = 2;
+  p2.ceil_mode = p2.count_include_pad = true;
+  h = b.add(ir::OpKind::avg_pool2d_nchw, {h}, p2);
+  const Shape pooled = b.shape(h);
+  h = b.add(ir::OpKind::reshape, {h},
+            ir::ReshapeAttrs{pooled, Shape{pooled[0], pooled.numel() / pooled[0]}});
+  const int64_t features = b.shape(h)[1];
+  h = b.add(ir::OpKind::matmul, {h, b.constant(detail::uniform(src, Shape{features, 10}, 0.3))});
+  const int64_t bias =
+      b.add(ir::OpKind::broadcast, {b.constant(detail::uniform(src, Shape{10}, 0.1))},
+            ir::BroadcastAttrs{b.shape(h)});
+  h = b.add(ir::OpKind::add, {h, bias});
+  b.mark_output(b.add(ir::OpKind::log_softmax, {h}, ir::AxisAttrs{1}));
+  std::tie(m.graph, m.payload) = std::move(b).finish();
+  m.inputs.push_back(detail::uniform(src, Shape{2, 3, 12, 12}, 1.0));
   return m;
 }
 

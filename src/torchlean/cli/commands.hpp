@@ -17,5 +17,9 @@ extern const Command kInspect;
 extern const Command kDot;
 extern const Command kRun;
 extern const Command kDemo;
+extern const Command kTrain, kEval, kPlot;
+extern const Command kCheckCert;
+extern const Command kConvert;
+extern const Command kCertify;
 
 }  // namespace torchlean::cli

@@ -12,7 +12,9 @@ namespace {
 using torchlean::cli::Command;
 
 const Command* const kCommands[] = {&torchlean::cli::kInspect, &torchlean::cli::kDot,
-                                    &torchlean::cli::kRun, &torchlean::cli::kDemo};
+                                    &torchlean::cli::kRun, &torchlean::cli::kDemo,
+                                    &torchlean::cli::kTrain, &torchlean::cli::kEval, &torchlean::cli::kPlot,
+                                    &torchlean::cli::kCheckCert, &torchlean::cli::kConvert, &torchlean::cli::kCertify};
 
 void print_overview(std::ostream& os) {
   os << "usage: torchlean <command> [args] (torchlean <command> --help for details)\n\ncommands:\n";

@@ -1,11 +1,13 @@
 #include "torchlean/cli/model.hpp"
 
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "torchlean/cli/args.hpp"
 #include "torchlean/core/error.hpp"
 #include "torchlean/io/bytes.hpp"
 #include "torchlean/io/graph_json.hpp"
+#include "torchlean/io/onnx.hpp"
 #include "torchlean/io/paramlist_bits.hpp"
 #include "torchlean/io/safetensors.hpp"
 #include "torchlean/io/state_dict.hpp"
@@ -35,7 +37,41 @@ ir::Payload load_weights(const ir::Graph& g, const std::filesystem::path& path, 
 
 }  // namespace
 
-Model load_model(const std::filesystem::path& graph_path, const std::optional<std::filesystem::path>& weights) {
+const OptionSpec kBatchOption{"--batch", "N", "ONNX models: value of a symbolic batch dim of the inputs"};
+
+LoadOptions load_options(const ParsedArgs& args) {
+  LoadOptions o;
+  if (auto b = args.get("--batch")) {
+    int64_t v = 0;
+    const auto [end, ec] = std::from_chars(b->data(), b->data() + b->size(), v);
+    if (ec != std::errc() || end != b->data() + b->size() || v <= 0)
+      throw UsageError("--batch must be a positive integer, got '" + *b + "'");
+    o.batch = v;
+  }
+  return o;
+}
+
+bool is_onnx_path(const std::filesystem::path& path) {
+  const std::string name = path.filename().string();
+  auto ends_with = [&](const std::string& suffix) {
+    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return ends_with(".onnx") || ends_with(".onnx.gz");
+}
+
+ir::Graph read_graph(const std::filesystem::path& path, const LoadOptions& options) {
+  if (is_onnx_path(path)) return io::import_onnx_file(path, {options.batch}).graph;
+  return io::read_graph_json_file(path).graph;
+}
+
+Model load_model(const std::filesystem::path& graph_path, const std::optional<std::filesystem::path>& weights,
+                 const LoadOptions& options) {
+  if (is_onnx_path(graph_path)) {
+    if (weights)
+      throw UserError(graph_path.filename().string() + ": an ONNX model carries its weights; --weights is for .json graphs");
+    io::OnnxModel m = io::import_onnx_file(graph_path, {options.batch});
+    return Model{std::move(m.graph), std::move(m.payload)};
+  }
   io::GraphJson gj = io::load_graph_json_file(graph_path);
   Model m{std::move(gj.graph), std::move(gj.inline_payload)};
   if (weights) m.payload = load_weights(m.graph, *weights, m.payload);

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "torchlean/cli/args.hpp"
 #include "torchlean/core/tensor.hpp"
 #include "torchlean/ir/graph.hpp"
 #include "torchlean/ir/payload.hpp"
@@ -17,10 +18,28 @@ struct Model {
   ir::Payload payload;
 };
 
-// Reads a torchlean.ir.v1 graph (checked) and, if given, its weights: .safetensors (keys
+// How to read a model file: `batch` fixes a symbolic leading dim of ONNX graph inputs.
+struct LoadOptions {
+  std::optional<int64_t> batch;
+};
+// The --batch option for commands that read models, and its parsed value (UsageError unless a
+// positive integer).
+extern const OptionSpec kBatchOption;
+LoadOptions load_options(const ParsedArgs& args);
+
+// True for .onnx and .onnx.gz paths.
+bool is_onnx_path(const std::filesystem::path& path);
+
+// Reads a model: an ONNX file (.onnx, .onnx.gz; weights are its initializers, so `weights` must
+// be absent) or a torchlean.ir.v1 graph (checked) with, if given, its weights: .safetensors (keys
 // "<node_id>.<slot>"), TorchLean state-dict JSON ({"params", "meta"}) or
 // torchlean_paramlist_bits_v1 JSON. Parameters are assigned to the graph's parameterised nodes.
-Model load_model(const std::filesystem::path& graph_path, const std::optional<std::filesystem::path>& weights);
+Model load_model(const std::filesystem::path& graph_path, const std::optional<std::filesystem::path>& weights,
+                 const LoadOptions& options = {});
+
+// The graph of a model file without the shape check (so `inspect` can report the checker's
+// verdict): JSON is parsed only; ONNX is imported (which checks it).
+ir::Graph read_graph(const std::filesystem::path& path, const LoadOptions& options = {});
 
 // The scalar domains the reference evaluator runs in.
 enum class Semantics { f32, f64, exact };

@@ -15,6 +15,12 @@ namespace torchlean::compile {
 
 namespace {
 
+using detail::axis_view;
+using detail::conv_nchw_geometry;
+using detail::index_params;
+using detail::pool_nchw_params;
+using detail::pool_params;
+using detail::product;
 using ir::OpKind;
 using runtime::Instr;
 using runtime::Kernel;
@@ -34,6 +40,8 @@ bool is_unary_elementwise(OpKind k) {
     case OpKind::log:
     case OpKind::sin:
     case OpKind::cos:
+    case OpKind::neg:
+    case OpKind::erf:
       return true;
     default:
       return false;
@@ -47,6 +55,7 @@ bool is_binary_elementwise(OpKind k) {
     case OpKind::mul_elem:
     case OpKind::max_elem:
     case OpKind::min_elem:
+    case OpKind::div:
       return true;
     default:
       return false;
@@ -65,6 +74,27 @@ bool is_layout_gather(OpKind k) {
     case OpKind::concat:
     case OpKind::swap_first_two:
     case OpKind::transpose3d_last_two:
+    case OpKind::broadcast:
+    case OpKind::slice:
+    case OpKind::pad:
+    case OpKind::slice_grad:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Elementwise ops with attributes or more than two operands: the `map` kernel.
+bool is_map(OpKind k) {
+  switch (k) {
+    case OpKind::pow_const:
+    case OpKind::gelu:
+    case OpKind::leaky_relu:
+    case OpKind::softplus:
+    case OpKind::silu:
+    case OpKind::clamp:
+    case OpKind::compare:
+    case OpKind::where:
       return true;
     default:
       return false;
@@ -75,6 +105,7 @@ Kernel kernel_of(OpKind k) {
   if (is_unary_elementwise(k)) return Kernel::unary;
   if (is_binary_elementwise(k)) return Kernel::binary;
   if (is_layout_gather(k)) return Kernel::gather;
+  if (is_map(k)) return Kernel::map;
   switch (k) {
     case OpKind::rand_uniform:
       return Kernel::rand_uniform;
@@ -105,24 +136,31 @@ Kernel kernel_of(OpKind k) {
       return Kernel::layernorm;
     case OpKind::batch_norm2d_nchw_eval:
       return Kernel::batch_norm;
+    case OpKind::conv2d_nchw:
+      return Kernel::conv2d_nchw;
+    case OpKind::max_pool2d_nchw:
+      return Kernel::max_pool2d_nchw;
+    case OpKind::avg_pool2d_nchw:
+      return Kernel::avg_pool2d_nchw;
+    case OpKind::gather:
+      return Kernel::index_gather;
+    case OpKind::gather_grad:
+      return Kernel::scatter_add;
+    case OpKind::log_softmax:
+      return Kernel::log_softmax;
+    case OpKind::cross_entropy:
+      return Kernel::cross_entropy;
+    case OpKind::max_pool2d_nchw_grad:
+      return Kernel::max_pool2d_nchw_grad;
+    case OpKind::avg_pool2d_nchw_grad:
+      return Kernel::avg_pool2d_nchw_grad;
+    case OpKind::conv2d_nchw_grad_input:
+      return Kernel::conv2d_nchw_grad_input;
+    case OpKind::conv2d_nchw_grad_weight:
+      return Kernel::conv2d_nchw_grad_weight;
     default:
       throw InternalError("lower: no kernel for op " + std::string(ir::op_name(k)));
   }
-}
-
-int64_t product(const Shape& s, int64_t begin, int64_t end) {
-  int64_t n = 1;
-  for (int64_t i = begin; i < end; ++i) n *= s[i];
-  return n;
-}
-
-runtime::AxisParams axis_view(const Shape& s, int64_t axis) {
-  return {product(s, 0, axis), s[axis], product(s, axis + 1, s.rank())};
-}
-
-runtime::PoolParams pool_params(const ir::Node& n, const Shape& in, int64_t k_h, int64_t k_w,
-                                int64_t stride, int64_t padding) {
-  return {in[0], in[1], in[2], k_h, k_w, stride, padding, n.shape[1], n.shape[2]};
 }
 
 class Lowering {
@@ -215,6 +253,14 @@ class Lowering {
     return add_slot(std::move(s));
   }
 
+  // Kernel scratch: an arena slot live only during its instruction.
+  int32_t workspace_slot(int64_t elems) {
+    Slot s;
+    s.kind = SlotKind::arena;
+    s.shape = Shape{elems};
+    return add_slot(std::move(s));
+  }
+
   int32_t value_slot(const ir::Node& n) {
     Slot s;
     s.kind = SlotKind::arena;
@@ -275,7 +321,70 @@ class Lowering {
       case OpKind::concat:
       case OpKind::swap_first_two:
       case OpKind::transpose3d_last_two:
+      case OpKind::broadcast:
+      case OpKind::slice:
+      case OpKind::pad:
+      case OpKind::slice_grad:
         in.params = detail::layout_gather(g_, n);
+        break;
+      case OpKind::pow_const:
+      case OpKind::gelu:
+      case OpKind::leaky_relu:
+      case OpKind::softplus:
+      case OpKind::silu:
+      case OpKind::clamp:
+      case OpKind::compare:
+      case OpKind::where:
+        in.params = runtime::MapParams{n.kind, n.shape.numel(), n.attrs};
+        break;
+      case OpKind::conv2d_nchw: {
+        const Shape& w = g_.node(n.parents[1]).shape;
+        runtime::ConvNchwParams p{
+            conv_nchw_geometry(std::get<ir::Conv2dNchwAttrs>(n.attrs), in0, w, n.shape),
+            n.parents.size() == 3};
+        const int64_t ws = runtime::conv_nchw_workspace_elems(p.geom, opt_.threads);
+        in.params = p;
+        if (ws > 0) in.workspace = workspace_slot(ws);
+        break;
+      }
+      case OpKind::conv2d_nchw_grad_input: {  // (g, weight) -> dx: the node is x's shape
+        const runtime::ConvNchwGeometry geo = conv_nchw_geometry(
+            std::get<ir::Conv2dNchwAttrs>(n.attrs), n.shape, g_.node(n.parents[1]).shape, in0);
+        in.params = runtime::ConvNchwParams{geo, false};
+        if (const int64_t ws = runtime::conv_nchw_grad_input_workspace_elems(geo); ws > 0)
+          in.workspace = workspace_slot(ws);
+        break;
+      }
+      case OpKind::conv2d_nchw_grad_weight: {  // (x, g) -> dweight: the node is the weight's shape
+        const runtime::ConvNchwGeometry geo = conv_nchw_geometry(
+            std::get<ir::Conv2dNchwAttrs>(n.attrs), in0, n.shape, g_.node(n.parents[1]).shape);
+        in.params = runtime::ConvNchwParams{geo, false};
+        if (const int64_t ws = runtime::conv_nchw_grad_weight_workspace_elems(geo); ws > 0)
+          in.workspace = workspace_slot(ws);
+        break;
+      }
+      case OpKind::max_pool2d_nchw:
+      case OpKind::avg_pool2d_nchw:
+      case OpKind::max_pool2d_nchw_grad:  // (x, g) -> dx
+        in.params = pool_nchw_params(
+            std::get<ir::PoolNchwAttrs>(n.attrs), in0,
+            n.kind == OpKind::max_pool2d_nchw_grad ? g_.node(n.parents[1]).shape : n.shape);
+        break;
+      case OpKind::avg_pool2d_nchw_grad:  // (g) -> dx: the node is x's shape
+        in.params = pool_nchw_params(std::get<ir::PoolNchwAttrs>(n.attrs), n.shape, in0);
+        break;
+      case OpKind::gather:
+        in.params =
+            index_params(in0, g_.node(n.parents[1]).shape, std::get<ir::GatherAttrs>(n.attrs).axis);
+        break;
+      case OpKind::gather_grad:  // (indices, g) -> d data: the node is the data's shape
+        in.params = index_params(n.shape, in0, std::get<ir::GatherAttrs>(n.attrs).axis);
+        break;
+      case OpKind::log_softmax:
+        in.params = axis_view(in0, std::get<ir::AxisAttrs>(n.attrs).axis);
+        break;
+      case OpKind::cross_entropy:
+        in.params = runtime::AxisParams{in0[0], in0[1], 1};
         break;
       case OpKind::rand_uniform:
       case OpKind::bernoulli_mask: {
@@ -286,11 +395,15 @@ class Lowering {
         break;
       }
       case OpKind::matmul: {
+        // (m,n)x(n,p); (b...,m,n)x(b...,n,p): one GEMM per batch item; (b...,m,n)x(n,p): B is
+        // shared, so the batch rows stack into one GEMM of prod(b)*m rows.
         const Shape& b = g_.node(n.parents[1]).shape;
-        if (in0.rank() == 2)
-          in.params = runtime::GemmParams{1, in0[0], b[1], in0[1], false, false};
+        const int64_t r = in0.rank(), m = in0[r - 2], k = in0[r - 1], p = b[b.rank() - 1];
+        const int64_t batch = product(in0, 0, r - 2);
+        if (b.rank() == 2)
+          in.params = runtime::GemmParams{1, batch * m, p, k, false, false};
         else
-          in.params = runtime::GemmParams{in0[0], in0[1], b[2], in0[2], false, false};
+          in.params = runtime::GemmParams{batch, m, p, k, false, false};
         break;
       }
       case OpKind::linear: {
@@ -309,12 +422,7 @@ class Lowering {
                               a.kW,  a.stride, a.padding, n.shape[1], n.shape[2]};
         in.params = p;
         const int64_t ws = detail::conv_workspace_elems(p);
-        if (ws > 0) {
-          Slot s;
-          s.kind = SlotKind::arena;
-          s.shape = Shape{ws};
-          in.workspace = add_slot(std::move(s));
-        }
+        if (ws > 0) in.workspace = workspace_slot(ws);
         break;
       }
       case OpKind::max_pool2d:

@@ -1,6 +1,7 @@
 #include "torchlean/io/graph_json.hpp"
 
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <type_traits>
 #include <variant>
@@ -49,7 +50,7 @@ class Reader {
   GraphJson read(std::string_view text) {
     const Json root = detail::parse_json(text, p_);
     as_object(root, p_, "root");
-    bool ext = false;
+    bool& ext = ext_;
     if (const Json* f = field_opt(root, "format")) {
       const std::string& s = detail::as_string(*f, p_, "root.format");
       if (s == kGraphJsonExtFormat) ext = true;
@@ -110,13 +111,43 @@ class Reader {
     return raw;
   }
 
+  // v1 attributes are natural numbers (TorchLean's Nat); extension ops' integers are signed (slice
+  // ends may be -1) and their shape rules say which values are valid.
   template <class T>
-  void read_field(const RawNode& raw, const char* key, T& value) {
+  void read_field(const RawNode& raw, const char* key, T& value, bool v1) {
     const Json& j = field(*raw.obj, key, p_, raw.where);
     const std::string at = raw.where + "." + key;
-    if constexpr (std::is_same_v<T, int64_t>) value = as_natural(j, p_, at);
+    if constexpr (std::is_same_v<T, int64_t>)
+      value = v1 ? as_natural(j, p_, at) : as_integer(j, at);
     else if constexpr (std::is_same_v<T, Shape>) value = as_shape(j, p_, at);
-    else value = as_natural_list(j, p_, at);
+    else if constexpr (std::is_same_v<T, double>)
+      value = detail::as_finite_number(j, p_, at);
+    else if constexpr (std::is_same_v<T, bool>)
+      value = as_bool(j, p_, at);
+    else if constexpr (std::is_same_v<T, std::string>)
+      value = detail::as_string(j, p_, at);
+    else if (v1)
+      value = as_natural_list(j, p_, at);
+    else
+      value = as_integer_list(j, at);
+  }
+
+  int64_t as_integer(const Json& j, const std::string& at) {
+    if (j.is_number_unsigned()) {
+      if (j.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+        fail(p_, at, "integer " + j.dump() + " is too large (limit 2^63-1)");
+      return static_cast<int64_t>(j.get<uint64_t>());
+    }
+    if (j.is_number_integer()) return j.get<int64_t>();
+    detail::type_error(p_, at, "an integer (without '.' or exponent)", j);
+  }
+
+  std::vector<int64_t> as_integer_list(const Json& j, const std::string& at) {
+    as_array(j, p_, at);
+    std::vector<int64_t> out;
+    for (size_t i = 0; i < j.size(); ++i)
+      out.push_back(as_integer(j[i], at + "[" + std::to_string(i) + "]"));
+    return out;
   }
 
   int64_t push(ir::OpKind kind, std::vector<int64_t> parents, ir::Attrs attrs, Shape shape) {
@@ -127,6 +158,13 @@ class Reader {
   int64_t add_tensor_node(const RawNode& raw, std::vector<int64_t> parents) {
     std::optional<ir::OpKind> kind = ir::op_kind_from_json(raw.kind);
     if (!kind) fail(p_, raw.where, "unsupported TorchLean IR op kind " + quoted(raw.kind));
+    const bool v1 = ir::is_v1_op(*kind);
+    if (!v1 && !ext_)
+      fail(p_, raw.where,
+           "op kind " + quoted(raw.kind) + " is an extension op, not part of " +
+               std::string(kGraphJsonFormat) + " (it needs format \"" +
+               std::string(kGraphJsonExtFormat) + "\")");
+    if (*kind == ir::OpKind::matmul && !ext_) check_v1_matmul(raw, parents);
     ir::Attrs attrs = ir::default_attrs(*kind);
     std::visit(
         [&](auto& a) {
@@ -139,7 +177,7 @@ class Reader {
                 return;
               }
             }
-            read_field(raw, key, value);
+            read_field(raw, key, value, v1);
           });
         },
         attrs);
@@ -152,6 +190,22 @@ class Reader {
       }
     }
     return id;
+  }
+
+  // TorchLean v1's matmul takes exactly (m,n) x (n,p) and (b,m,n) x (b,n,p); other forms are
+  // extension forms.
+  void check_v1_matmul(const RawNode& raw, const std::vector<int64_t>& parents) {
+    if (parents.size() != 2) return;  // arity errors come from the checker
+    int64_t ranks[2] = {-1, -1};
+    for (size_t k = 0; k < 2; ++k)
+      if (parents[k] >= 0 && parents[k] < static_cast<int64_t>(out_.graph.nodes.size()))
+        ranks[k] = out_.graph.nodes[static_cast<size_t>(parents[k])].shape.rank();
+    if (ranks[0] < 0 || ranks[1] < 0) return;  // forward parents: the checker names them
+    if ((ranks[0] == 2 || ranks[0] == 3) && ranks[0] == ranks[1]) return;
+    fail(p_, raw.where,
+         "matmul of rank-" + std::to_string(ranks[0]) + " by rank-" + std::to_string(ranks[1]) +
+             " operands is an extension form, not part of " + std::string(kGraphJsonFormat) +
+             " (it needs format \"" + std::string(kGraphJsonExtFormat) + "\")");
   }
 
   // TorchLean's lowerValueGraph: tuple-valued nodes produce no IR node; `tuple_getitem` of a
@@ -280,6 +334,7 @@ class Reader {
   }
 
   std::string p_;
+  bool ext_ = false;  // the file is torchlean_cpp.ir.v1x
   GraphJson out_;
 };
 
@@ -299,9 +354,24 @@ Json naturals(const std::vector<int64_t>& vs, const std::string& where) {
   return a;
 }
 
-Json field_json(int64_t v, const std::string& where) { return natural(v, where); }
-Json field_json(const Shape& s, const std::string& where) { return naturals(s.dims(), where); }
-Json field_json(const std::vector<int64_t>& v, const std::string& where) { return naturals(v, where); }
+// v1 attributes are written as natural numbers; extension ops' integers are signed.
+Json field_json(int64_t v, const std::string& where, bool v1) {
+  return v1 ? natural(v, where) : Json(v);
+}
+Json field_json(const Shape& s, const std::string& where, bool) {
+  return naturals(s.dims(), where);
+}
+Json field_json(const std::vector<int64_t>& v, const std::string& where, bool v1) {
+  return v1 ? naturals(v, where) : Json(v);
+}
+Json field_json(bool v, const std::string&, bool) { return Json(v); }
+Json field_json(const std::string& v, const std::string&, bool) { return Json(v); }
+Json field_json(double v, const std::string& where, bool) {
+  if (!std::isfinite(v))
+    throw UserError("graph_json: " + where + ": cannot write non-finite value " +
+                    std::to_string(v));
+  return Json(v);
+}
 
 Json node_json(const ir::Node& n, const ir::Payload& payload) {
   const std::string where = n.label();
@@ -313,7 +383,7 @@ Json node_json(const ir::Node& n, const ir::Payload& payload) {
   std::visit(
       [&](const auto& a) {
         a.for_each_field([&](const char* key, const auto& value) {
-          j[key] = field_json(value, where + " " + key);
+          j[key] = field_json(value, where + " " + key, ir::is_v1_op(n.kind));
         });
       },
       n.attrs);
@@ -355,7 +425,7 @@ GraphJson load_graph_json_file(const std::filesystem::path& path) {
 
 std::string write_graph_json(const ir::Graph& g, const ir::Payload& payload) {
   Json root = Json::object();
-  const bool v1 = g.input_ids.size() == 1 && g.output_ids.size() == 1;
+  const bool v1 = ir::is_v1_graph(g);
   if (v1) {
     root["format"] = std::string(kGraphJsonFormat);
     root["input_id"] = natural(g.input_ids[0], "input_id");

@@ -5,8 +5,9 @@
 // with nodes {"id", "parents", "kind", "shape", <flat attribute keys>} and, optionally,
 // "value_kind": "tensor" | "tuple" with "tuple_shapes". Tuple-valued nodes are lowered away as
 // TorchLean does (single-head self-attention through `tuple_getitem`), which renumbers nodes.
-// Graphs with several inputs or outputs are our extension, written with format
-// "torchlean_cpp.ir.v1x" and keys "input_ids"/"output_ids" so that TorchLean rejects them.
+// Graphs with several inputs or outputs, extension ops (docs/ir.md) or matmul in an extension form
+// are our extension, written with format "torchlean_cpp.ir.v1x" and keys "input_ids"/"output_ids"
+// so that TorchLean rejects them; a v1 file that uses an extension op is rejected naming it.
 #pragma once
 #include <filesystem>
 #include <string>
@@ -36,7 +37,8 @@ GraphJson read_graph_json_file(const std::filesystem::path& path);
 GraphJson load_graph_json(std::string_view text);
 GraphJson load_graph_json_file(const std::filesystem::path& path);
 
-// Writes `g` (exact torchlean.ir.v1 when it has one input and one output). `eps` slots of
+// Writes `g`: exact torchlean.ir.v1 when ir::is_v1_graph(g) (one input, one output, only v1 ops
+// in v1 forms), else torchlean_cpp.ir.v1x. `eps` slots of
 // batch_norm2d_nchw_eval nodes found in `payload` are written as the node's "eps" key, as
 // TorchLean's exporter does; other payload slots are not part of this format and are ignored.
 std::string write_graph_json(const ir::Graph& g, const ir::Payload& payload = {});

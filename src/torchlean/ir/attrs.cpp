@@ -1,5 +1,8 @@
 #include "torchlean/ir/attrs.hpp"
 
+#include <bit>
+#include <charconv>
+
 #include "torchlean/ir/op_kind.hpp"
 
 namespace torchlean::ir {
@@ -8,7 +11,20 @@ namespace {
 std::string field_to_string(int64_t v) { return std::to_string(v); }
 std::string field_to_string(const Shape& s) { return s.str(); }
 std::string field_to_string(const std::vector<int64_t>& v) { return Shape(v).str(); }
+std::string field_to_string(bool v) { return v ? "true" : "false"; }
+std::string field_to_string(const std::string& v) { return v; }
+std::string field_to_string(double v) {
+  // Shortest text that reads back as the same double.
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc{} ? std::string(buf, end) : std::string("?");
+}
 }  // namespace
+
+bool PadAttrs::operator==(const PadAttrs& o) const {
+  return pads_begin == o.pads_begin && pads_end == o.pads_end &&
+         std::bit_cast<uint64_t>(value) == std::bit_cast<uint64_t>(o.value);
+}
 
 std::string attrs_to_string(const Attrs& attrs) {
   std::string out;

@@ -29,6 +29,11 @@ void check_structure(const Graph& g);
 // indexed by node id.
 std::vector<Shape> check_graph(const Graph& g);
 
+// Whether `g` is a TorchLean v1 graph: exactly one input and one output, and every node a v1 op in
+// a v1 form (matmul only (m,n)x(n,p) or (b,m,n)x(b,n,p), judged by the parents' declared shapes).
+// Anything else is written as torchlean_cpp.ir.v1x.
+bool is_v1_graph(const Graph& g);
+
 namespace detail {
 // The slot shapes of a payload store, keyed like the store.
 using PayloadShapes = std::map<int64_t, std::map<std::string, Shape>>;

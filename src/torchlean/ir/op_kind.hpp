@@ -1,6 +1,7 @@
 // The one op registry. Every table keyed by op (names, JSON kinds, arities, attribute types,
 // shape rules, reference semantics) is generated from TORCHLEAN_OPS, so forgetting an op fails
-// to compile. Arity -1 means variadic (concat: at least 2, checked by its shape rule).
+// to compile. Arity -1 means variadic (concat: at least 2, conv2d_nchw: 2 or 3, checked by their
+// shape rules).
 #pragma once
 #include <array>
 #include <cstdint>
@@ -55,7 +56,34 @@ namespace torchlean::ir {
   X(concat, "concat", AxisAttrs, -1)                            \
   X(swap_first_two, "swap_first_two", NoAttrs, 1)               \
   X(transpose3d_last_two, "transpose3d_last_two", NoAttrs, 1)   \
-  X(mse_loss, "mse_loss", NoAttrs, 2)
+  X(mse_loss, "mse_loss", NoAttrs, 2)                           \
+  /* ---- extension ops (docs/ir.md); kV1OpCount counts the v1 ops above ---- */ \
+  X(neg, "neg", NoAttrs, 1)                                     \
+  X(div, "div", NoAttrs, 2)                                     \
+  X(pow_const, "pow_const", PowAttrs, 1)                        \
+  X(erf, "erf", NoAttrs, 1)                                     \
+  X(gelu, "gelu", NoAttrs, 1)                                   \
+  X(leaky_relu, "leaky_relu", LeakyReluAttrs, 1)                \
+  X(softplus, "softplus", NoAttrs, 1)                           \
+  X(silu, "silu", NoAttrs, 1)                                   \
+  X(clamp, "clamp", ClampAttrs, 1)                              \
+  X(compare, "compare", CompareAttrs, 2)                        \
+  X(where, "where", NoAttrs, 3)                                 \
+  X(broadcast, "broadcast", BroadcastAttrs, 1)                  \
+  X(slice, "slice", SliceAttrs, 1)                              \
+  X(pad, "pad", PadAttrs, 1)                                    \
+  X(gather, "gather", GatherAttrs, 2)                           \
+  X(log_softmax, "log_softmax", AxisAttrs, 1)                   \
+  X(cross_entropy, "cross_entropy", NoAttrs, 2)                 \
+  X(conv2d_nchw, "conv2d_nchw", Conv2dNchwAttrs, -1)            \
+  X(max_pool2d_nchw, "max_pool2d_nchw", PoolNchwAttrs, 1)       \
+  X(avg_pool2d_nchw, "avg_pool2d_nchw", PoolNchwAttrs, 1)       \
+  X(max_pool2d_nchw_grad, "max_pool2d_nchw_grad", PoolNchwAttrs, 2) \
+  X(avg_pool2d_nchw_grad, "avg_pool2d_nchw_grad", PoolNchwAttrs, 1) \
+  X(conv2d_nchw_grad_input, "conv2d_nchw_grad_input", Conv2dNchwAttrs, 2) \
+  X(conv2d_nchw_grad_weight, "conv2d_nchw_grad_weight", Conv2dNchwAttrs, 2) \
+  X(gather_grad, "gather_grad", GatherAttrs, 2)                 \
+  X(slice_grad, "slice_grad", SliceAttrs, 1)
 
 enum class OpKind : uint8_t {
 #define TL_X(name, json, A, arity) name,
@@ -68,7 +96,11 @@ inline constexpr int kOpCount = 0
     TORCHLEAN_OPS(TL_X)
 #undef TL_X
     ;
-static_assert(kOpCount == 41, "TorchLean v1 has exactly 41 op kinds");
+// The first kV1OpCount ops are TorchLean v1's, in its order; the rest are our extension ops.
+inline constexpr int kV1OpCount = 41;
+static_assert(static_cast<int>(OpKind::mse_loss) == kV1OpCount - 1,
+              "TorchLean v1 has exactly 41 op kinds, listed first");
+inline constexpr bool is_v1_op(OpKind k) { return static_cast<int>(k) < kV1OpCount; }
 
 struct OpInfo {
   OpKind kind;

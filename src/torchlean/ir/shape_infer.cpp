@@ -2,12 +2,14 @@
 // NN/IR/OpContracts.lean). The dispatch is generated from TORCHLEAN_OPS, so an op without a
 // `rule_<op>` fails to compile. Rules also validate attributes; TorchLean's attributes are Nat,
 // ours are int64, so every rule rejects negative values that TorchLean cannot even represent.
+// The extension ops' rules live in shape_infer_ext.cpp.
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "torchlean/core/error.hpp"
 #include "torchlean/ir/check.hpp"
+#include "torchlean/ir/shape_rules_ext.hpp"
 
 namespace torchlean::ir {
 
@@ -21,7 +23,7 @@ void fail_node(const Node& n, const std::string& msg) { throw UserError(node_pre
 
 namespace {
 
-using Shapes = std::span<const Shape>;
+using ext_rules::Shapes;
 
 [[noreturn]] void fail(const Node& n, const std::string& msg) { detail::fail_node(n, msg); }
 
@@ -180,21 +182,25 @@ Shape rule_reduce_sum(const Node& n, const AxisAttrs& a, Shapes ps) { return red
 Shape rule_reduce_mean(const Node& n, const AxisAttrs& a, Shapes ps) { return reduce_axis(n, a, ps[0]); }
 Shape rule_sum(const Node&, const NoAttrs&, Shapes) { return Shape{}; }
 
-// TorchLean v1's inferMatmulOutShape: exactly (m,n)x(n,p) and (b,m,n)x(b,n,p).
+// TorchLean v1's inferMatmulOutShape accepts exactly (m,n)x(n,p) and (b,m,n)x(b,n,p). Extension
+// forms: any equal rank >= 2 with equal leading batch dims, and (b...,m,n) x (n,p) with the 2-D
+// right operand shared across the batch.
 Shape rule_matmul(const Node& n, const NoAttrs&, Shapes ps) {
   const Shape& a = ps[0];
   const Shape& b = ps[1];
   std::string both = a.str() + " x " + b.str();
-  if (a.rank() == 2 && b.rank() == 2) {
-    if (a[1] != b[0]) fail(n, "inner dims mismatch: " + both);
-    return Shape{a[0], b[1]};
+  if (a.rank() < 2 || b.rank() < 2 || (b.rank() != 2 && b.rank() != a.rank()))
+    fail(n, "unsupported shapes " + both +
+                "; expected (b...,m,n) x (b...,n,p) with equal batch dims, or (b...,m,n) x (n,p)");
+  const int64_t r = a.rank();
+  if (b.rank() == r) {
+    for (int64_t i = 0; i + 2 < r; ++i)
+      if (a[i] != b[i]) fail(n, "batch dims mismatch: " + both);
   }
-  if (a.rank() == 3 && b.rank() == 3) {
-    if (a[0] != b[0]) fail(n, "batch dims mismatch: " + both);
-    if (a[2] != b[1]) fail(n, "inner dims mismatch: " + both);
-    return Shape{a[0], a[1], b[2]};
-  }
-  fail(n, "unsupported shapes " + both + "; expected (m,n) x (n,p) or (b,m,n) x (b,n,p)");
+  if (a[r - 1] != b[b.rank() - 2]) fail(n, "inner dims mismatch: " + both);
+  std::vector<int64_t> out(a.dims().begin(), a.dims().end() - 1);
+  out.push_back(b[b.rank() - 1]);
+  return Shape(std::move(out));
 }
 
 // Linear acts on the last dim and keeps the leading ones; the out features come from the declared
@@ -316,6 +322,7 @@ Shape rule_mse_loss(const Node& n, const NoAttrs&, Shapes ps) {
 }
 
 using detail::attrs_of;
+using namespace ext_rules;  // the extension ops' rules (shape_infer_ext.cpp)
 
 }  // namespace
 

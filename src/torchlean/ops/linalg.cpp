@@ -3,8 +3,10 @@
 // multiply-add per step: acc = fma(a_k, b_k, acc) (DESIGN §3.3). TorchLean folds acc + a*b (two
 // roundings per step); that difference is documented in docs/ops.md.
 //   matmul(a, b): TorchLean v1 accepts exactly (m,n) x (n,p) -> (m,p) and the batched
-//                 (B,m,n) x (B,n,p) -> (B,m,p); y[..,i,j] = fold_k fma(a[..,i,k], b[..,k,j], acc).
-//                 Output elements in row-major order (batch, i, j).
+//                 (B,m,n) x (B,n,p) -> (B,m,p); the extension forms are any rank >= 2 with equal
+//                 leading batch dims, and (b...,m,n) x (n,p) (b shared across the batch).
+//                 y[..,i,j] = fold_k fma(a[..,i,k], b[..,k,j], acc). Output elements in row-major
+//                 order (batch, i, j).
 //   linear(x):    y[r, o] = fold_k fma(W[o,k], x[r,k], acc) + b[o], over any input rank >= 1 (the
 //                 last axis is the feature axis, r ranges over the leading axes, W is (out, in));
 //                 the bias is added after the fold, one rounding.
@@ -34,20 +36,18 @@ Tensor<S> eval_matmul(const EvalArgs<S>& args) {
   const Tensor<S>& b = args.arg(1);
   const Shape& sa = a.shape();
   const Shape& sb = b.shape();
-  const bool plain = sa.rank() == 2 && sb.rank() == 2 && sa[1] == sb[0];
-  const bool batched = sa.rank() == 3 && sb.rank() == 3 && sa[0] == sb[0] && sa[2] == sb[1];
-  TL_INTERNAL_CHECK(plain || batched, detail::prefix(args.node) + "shapes " + sa.str() + " x " +
-                                          sb.str() +
-                                          " passed the checker but are not v1 matmul shapes");
-  if (plain) {
-    Tensor<S> out(Shape{sa[0], sb[1]});
-    matmul_block(a.data().data(), b.data().data(), out.data().data(), sa[0], sa[1], sb[1]);
-    return out;
-  }
-  const int64_t batch = sa[0], m = sa[1], n = sa[2], p = sb[2];
-  Tensor<S> out(Shape{batch, m, p});
+  const int64_t r = sa.rank();
+  const bool shared = sb.rank() == 2;
+  TL_INTERNAL_CHECK(r >= 2 && (shared || sb.rank() == r) && sa[r - 1] == sb[sb.rank() - 2],
+                    detail::prefix(args.node) + "shapes " + sa.str() + " x " + sb.str() +
+                        " passed the checker but are not matmul shapes");
+  const int64_t batch = detail::dims_product(sa, 0, r - 2);
+  const int64_t m = sa[r - 2], n = sa[r - 1], p = sb[sb.rank() - 1];
+  std::vector<int64_t> dims(sa.dims().begin(), sa.dims().end() - 1);
+  dims.push_back(p);
+  Tensor<S> out{Shape(std::move(dims))};
   for (int64_t q = 0; q < batch; ++q)
-    matmul_block(a.data().data() + q * m * n, b.data().data() + q * n * p,
+    matmul_block(a.data().data() + q * m * n, b.data().data() + (shared ? 0 : q * n * p),
                  out.data().data() + q * m * p, m, n, p);
   return out;
 }

@@ -107,6 +107,34 @@ inline std::string value_text(IeeeScalar<T> x) {
 }
 inline std::string value_text(const Exact& x) { return to_string(x); }
 
+// The integer an index-like element holds (gather indices, class targets are float tensors), or
+// nullopt if it is not an integer in [-2^53, 2^53] (NaN, infinite, fractional, an enclosure).
+template <class T>
+inline std::optional<int64_t> integer_value(IeeeScalar<T> x) {
+  if (!(std::fabs(x.v) <= 0x1p53) || x.v != std::trunc(x.v)) return std::nullopt;
+  return static_cast<int64_t>(x.v);
+}
+inline std::optional<int64_t> integer_value(const Exact& x) {
+  if (!x.is_point() || x.lo.get_den() != 1 || abs(x.lo.get_num()) > mpz_class(1) << 53)
+    return std::nullopt;
+  return x.lo.get_num().get_si();
+}
+
+// An index-like element as a position in [0, extent): an integer in [-extent, extent) (negative
+// values count from the end when `allow_negative`). Otherwise an EvalError naming the node, the
+// element's position in its tensor and its value.
+template <class S>
+inline int64_t index_in(const ir::Node& n, const char* what, const S& v, int64_t position,
+                        int64_t extent, bool allow_negative) {
+  std::optional<int64_t> i = integer_value(v);
+  const int64_t lo = allow_negative ? -extent : 0;
+  if (!i || *i < lo || *i >= extent)
+    throw EvalError(prefix(n) + what + " at index " + std::to_string(position) + " is " +
+                    value_text(v) + ", expected an integer in [" + std::to_string(lo) + ", " +
+                    std::to_string(extent - 1) + "]");
+  return *i < 0 ? *i + extent : *i;
+}
+
 // Product of dims[begin, end) (the element count of a block of axes).
 inline int64_t dims_product(const Shape& s, int64_t begin, int64_t end) {
   int64_t n = 1;

@@ -44,6 +44,7 @@ std::optional<Elementary> elementary_of(UnaryOp op) {
     case UnaryOp::sigmoid: return Elementary::sigmoid;
     case UnaryOp::sin: return Elementary::sin;
     case UnaryOp::cos: return Elementary::cos;
+    case UnaryOp::erf: return Elementary::erf;
     default: return std::nullopt;
   }
 }
@@ -91,6 +92,8 @@ std::string_view unary_op_name(UnaryOp op) {
     case UnaryOp::sigmoid: return "sigmoid";
     case UnaryOp::sin: return "sin";
     case UnaryOp::cos: return "cos";
+    case UnaryOp::neg: return "neg";
+    case UnaryOp::erf: return "erf";
   }
   return "?";
 }
@@ -120,6 +123,8 @@ std::optional<UnaryOp> unary_op_of(ir::OpKind k) {
     case ir::OpKind::sigmoid: return UnaryOp::sigmoid;
     case ir::OpKind::sin: return UnaryOp::sin;
     case ir::OpKind::cos: return UnaryOp::cos;
+    case ir::OpKind::neg: return UnaryOp::neg;
+    case ir::OpKind::erf: return UnaryOp::erf;
     default: return std::nullopt;
   }
 }
@@ -131,6 +136,7 @@ std::optional<BinaryOp> binary_op_of(ir::OpKind k) {
     case ir::OpKind::mul_elem: return BinaryOp::mul;
     case ir::OpKind::max_elem: return BinaryOp::maximum;
     case ir::OpKind::min_elem: return BinaryOp::minimum;
+    case ir::OpKind::div: return BinaryOp::div;
     default: return std::nullopt;
   }
 }

@@ -56,7 +56,7 @@ inline T smax(T a, T b) {
 
 // ---- unary ------------------------------------------------------------------------------------
 // Reference: ops/elementwise.cpp. relu(x) = maximum(x, +0); sqrt(x) = sqrt(maximum(x, +0));
-// abs(x) = |x|; inv(x) = 1 / x; copy keeps the bits.
+// abs(x) = |x|; inv(x) = 1 / x; neg(x) = -x; copy keeps the bits.
 template <class T, UnaryOp Op>
 inline VT<T> unary_lane(VT<T> x) {
   using V = VT<T>;
@@ -69,6 +69,8 @@ inline VT<T> unary_lane(VT<T> x) {
     return canon<T>(vsqrt(r));
   } else if constexpr (Op == UnaryOp::abs) {
     return canon<T>(reinterpret_cast<V>(reinterpret_cast<MT<T>>(x) & ~Vec<T>::sign_bit));
+  } else if constexpr (Op == UnaryOp::neg) {
+    return canon<T>(reinterpret_cast<V>(reinterpret_cast<MT<T>>(x) ^ Vec<T>::sign_bit));
   } else {
     static_assert(Op == UnaryOp::inv);
     return canon<T>(T(1) / x);
@@ -103,6 +105,7 @@ void unary(UnaryOp op, const T* x, T* y, int64_t n) {
     case UnaryOp::abs: return unary_loop<T, UnaryOp::abs>(x, y, n);
     case UnaryOp::sqrt: return unary_loop<T, UnaryOp::sqrt>(x, y, n);
     case UnaryOp::inv: return unary_loop<T, UnaryOp::inv>(x, y, n);
+    case UnaryOp::neg: return unary_loop<T, UnaryOp::neg>(x, y, n);
     default: return;  // the elementary functions are vmath's (elementwise.cpp never sends them)
   }
 }

@@ -6,12 +6,27 @@
 
 namespace torchlean::runtime {
 
-// One-operand ops. copy keeps the bits (detach); the others follow ops/elementwise.cpp.
-enum class UnaryOp : uint8_t { copy, relu, abs, sqrt, inv, exp, log, tanh, sigmoid, sin, cos };
-inline constexpr int kNumUnaryOps = 11;
+// One-operand ops. copy keeps the bits (detach); the others follow ops/elementwise.cpp (neg and
+// erf are extension ops).
+enum class UnaryOp : uint8_t {
+  copy,
+  relu,
+  abs,
+  sqrt,
+  inv,
+  exp,
+  log,
+  tanh,
+  sigmoid,
+  sin,
+  cos,
+  neg,
+  erf
+};
+inline constexpr int kNumUnaryOps = 13;
 
-// Two-operand ops (maximum/minimum are IEEE 754-2019's, -0 < +0, NaN-propagating). div is not an
-// IR op; the normalisation and pooling kernels use it.
+// Two-operand ops (maximum/minimum are IEEE 754-2019's, -0 < +0, NaN-propagating). div is the
+// extension op div and is also used by the normalisation and pooling kernels.
 enum class BinaryOp : uint8_t { add, sub, mul, div, maximum, minimum };
 inline constexpr int kNumBinaryOps = 6;
 

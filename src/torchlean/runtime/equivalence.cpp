@@ -14,6 +14,7 @@
 #include "torchlean/core/error.hpp"
 #include "torchlean/interp/evaluator.hpp"
 #include "torchlean/runtime/conv.hpp"
+#include "torchlean/runtime/conv_nchw.hpp"
 #include "torchlean/runtime/elementwise.hpp"
 #include "torchlean/runtime/gemm.hpp"
 #include "torchlean/runtime/reduce.hpp"
@@ -97,6 +98,14 @@ void fast_bound(const Instr& ins, const Program<T>& prog, const Tensor<IeeeScala
       std::vector<T> b(static_cast<size_t>(ref.numel()));
       conv2d_chw_fast_bound<T>(arg(0), p.in_c, p.in_h, p.in_w, arg(1), arg(2), p.out_c, p.k_h,
                                p.k_w, p.stride, p.padding, b.data(), ws.data(), nullptr);
+      for (int64_t e = 0; e < ref.numel(); ++e)
+        bound[e] = static_cast<double>(b[static_cast<size_t>(e)]);
+      return;
+    }
+    case Kernel::conv2d_nchw: {
+      const auto& p = std::get<ConvNchwParams>(ins.params);
+      std::vector<T> b(static_cast<size_t>(ref.numel()));
+      conv2d_nchw_fast_bound<T>(p.geom, arg(0), arg(1), p.bias ? arg(2) : nullptr, b.data());
       for (int64_t e = 0; e < ref.numel(); ++e)
         bound[e] = static_cast<double>(b[static_cast<size_t>(e)]);
       return;

@@ -11,9 +11,14 @@
 #include "torchlean/core/error.hpp"
 #include "torchlean/ir/check.hpp"
 #include "torchlean/runtime/conv.hpp"
+#include "torchlean/runtime/conv_nchw.hpp"
 #include "torchlean/runtime/elementwise.hpp"
 #include "torchlean/runtime/gemm.hpp"
+#include "torchlean/runtime/index_kernels.hpp"
 #include "torchlean/runtime/layout_kernels.hpp"
+#include "torchlean/runtime/loss_kernels.hpp"
+#include "torchlean/runtime/map_kernels.hpp"
+#include "torchlean/runtime/pool_nchw.hpp"
 #include "torchlean/runtime/program.hpp"
 #include "torchlean/runtime/reduce.hpp"
 #include "torchlean/runtime/thread_pool.hpp"
@@ -28,8 +33,8 @@ bool has_fast_variant(Kernel k, ir::OpKind op) {
     const std::optional<UnaryOp> u = unary_op_of(op);
     return u && unary_has_fast_variant(*u);
   }
-  return k == Kernel::gemm || k == Kernel::conv2d || k == Kernel::sum || k == Kernel::reduce_sum ||
-         k == Kernel::reduce_mean || k == Kernel::mse_loss;
+  return k == Kernel::gemm || k == Kernel::conv2d || k == Kernel::conv2d_nchw || k == Kernel::sum ||
+         k == Kernel::reduce_sum || k == Kernel::reduce_mean || k == Kernel::mse_loss;
 }
 
 namespace {
@@ -219,7 +224,9 @@ void Program<T>::run_instruction(size_t i) {
     case Kernel::gather: {
       const auto& p = std::get<GatherParams>(ins.params);
       for (size_t k = 0; k < ins.in.size(); ++k) args_[k] = arg(k);
-      gather_runs<T>(p.runs, args_.data(), out);
+      const T fill =
+          std::isnan(p.fill) ? std::numeric_limits<T>::quiet_NaN() : static_cast<T>(p.fill);
+      gather_runs<T>(p.runs, args_.data(), out, fill);
       break;
     }
     case Kernel::rand_uniform: {
@@ -373,6 +380,89 @@ void Program<T>::run_instruction(size_t i) {
         batch_norm_exact<T>(x + n0 * image, gamma, beta, mean, var, eps, out + n0 * image, n1 - n0,
                             p.len, p.inner);
       });
+      break;
+    }
+    case Kernel::map: {
+      const auto& p = std::get<MapParams>(ins.params);
+      if (const int64_t bad = map_domain_error<T>(p, arg(0), p.n); bad >= 0)
+        throw EvalError(ir::detail::node_prefix(node) + "base at index " + std::to_string(bad) +
+                        " is " + value_text(arg(0)[bad]) + ", but x^" +
+                        std::to_string(std::get<ir::PowAttrs>(p.attrs).exponent) +
+                        " = exp(p*log x) needs x > 0");
+      for (size_t k = 0; k < ins.in.size(); ++k) args_[k] = arg(k);
+      const T* const* a = args_.data();
+      for_chunks(pool, p.n, [&](int64_t s, int64_t e) { map_exact<T>(p, a, out, s, e); });
+      break;
+    }
+    case Kernel::conv2d_nchw: {
+      const auto& p = std::get<ConvNchwParams>(ins.params);
+      T* ws = ins.workspace >= 0 ? ptrs_[static_cast<size_t>(ins.workspace)] : nullptr;
+      const T* bias = p.bias ? arg(2) : nullptr;
+      if (ins.mode == KernelMode::fast)
+        conv2d_nchw_fast<T>(p.geom, arg(0), arg(1), bias, out, ws, pool);
+      else
+        conv2d_nchw_exact<T>(p.geom, arg(0), arg(1), bias, out, ws, pool);
+      break;
+    }
+    case Kernel::conv2d_nchw_grad_input: {
+      const auto& p = std::get<ConvNchwParams>(ins.params);
+      T* ws = ins.workspace >= 0 ? ptrs_[static_cast<size_t>(ins.workspace)] : nullptr;
+      conv2d_nchw_grad_input_exact<T>(p.geom, arg(0), arg(1), out, ws, pool);
+      break;
+    }
+    case Kernel::conv2d_nchw_grad_weight: {
+      const auto& p = std::get<ConvNchwParams>(ins.params);
+      T* ws = ins.workspace >= 0 ? ptrs_[static_cast<size_t>(ins.workspace)] : nullptr;
+      conv2d_nchw_grad_weight_exact<T>(p.geom, arg(0), arg(1), out, ws, pool);
+      break;
+    }
+    case Kernel::max_pool2d_nchw:
+    case Kernel::avg_pool2d_nchw:
+    case Kernel::max_pool2d_nchw_grad:
+    case Kernel::avg_pool2d_nchw_grad: {
+      const auto& p = std::get<PoolNchwParams>(ins.params);
+      const T* a0 = arg(0);
+      const T* a1 = ins.in.size() > 1 ? arg(1) : nullptr;
+      const Kernel k = ins.kernel;
+      for_rows(pool, p.planes, p.in_h * p.in_w + p.out_h * p.out_w, [&](int64_t c0, int64_t c1) {
+        if (k == Kernel::max_pool2d_nchw)
+          max_pool2d_nchw_exact<T>(p, a0, out, c0, c1);
+        else if (k == Kernel::avg_pool2d_nchw)
+          avg_pool2d_nchw_exact<T>(p, a0, out, c0, c1);
+        else if (k == Kernel::max_pool2d_nchw_grad)
+          max_pool2d_nchw_grad_exact<T>(p, a0, a1, out, c0, c1);
+        else
+          avg_pool2d_nchw_grad_exact<T>(p, a0, out, c0, c1);
+      });
+      break;
+    }
+    case Kernel::index_gather:
+    case Kernel::scatter_add: {
+      const auto& p = std::get<IndexParams>(ins.params);
+      const bool gather = ins.kernel == Kernel::index_gather;
+      const T* indices = gather ? arg(1) : arg(0);
+      const IndexError err = check_indices<T>(indices, p.count, p.axis_len, true);
+      if (err.failed()) throw_index_error(node, "index", err);
+      if (gather)
+        gather_exact<T>(p, arg(0), indices, out);
+      else
+        scatter_add_exact<T>(p, indices, arg(1), out);
+      break;
+    }
+    case Kernel::log_softmax: {
+      const auto& p = std::get<AxisParams>(ins.params);
+      const T* x = arg(0);
+      const int64_t row = p.len * p.inner;
+      for_rows(pool, p.outer, row, [&](int64_t o0, int64_t o1) {
+        log_softmax_exact<T>(x + o0 * row, out + o0 * row, o1 - o0, p.len, p.inner);
+      });
+      break;
+    }
+    case Kernel::cross_entropy: {
+      const auto& p = std::get<AxisParams>(ins.params);
+      const IndexError err = check_indices<T>(arg(1), p.outer, p.len, false);
+      if (err.failed()) throw_index_error(node, "target", err);
+      out[0] = cross_entropy_exact<T>(arg(0), arg(1), p.outer, p.len);
       break;
     }
   }

@@ -9,8 +9,12 @@
 namespace torchlean::runtime {
 
 template <class T>
-void gather_runs(std::span<const GatherRun> runs, const T* const* in, T* out) {
+void gather_runs(std::span<const GatherRun> runs, const T* const* in, T* out, T fill) {
   for (const GatherRun& r : runs) {
+    if (r.src == kFillRun) {
+      for (int64_t t = 0; t < r.count; ++t) out[r.dst + t] = fill;
+      continue;
+    }
     const T* src = in[r.src] + r.offset;
     T* dst = out + r.dst;
     if (r.step == 1) {
@@ -44,8 +48,8 @@ void bernoulli_mask(uint64_t key, T keep, T* out, int64_t n) {
   for (int64_t j = 0; j < n; ++j) out[j] = keep > static_cast<T>(draw(key, j)) ? T(1) : T(0);
 }
 
-template void gather_runs(std::span<const GatherRun>, const float* const*, float*);
-template void gather_runs(std::span<const GatherRun>, const double* const*, double*);
+template void gather_runs(std::span<const GatherRun>, const float* const*, float*, float);
+template void gather_runs(std::span<const GatherRun>, const double* const*, double*, double);
 template void rand_uniform(uint64_t, float*, int64_t);
 template void rand_uniform(uint64_t, double*, int64_t);
 template void bernoulli_mask(uint64_t, float, float*, int64_t);

@@ -10,9 +10,9 @@
 
 namespace torchlean::runtime {
 
-// out[run.dst + t] = in[run.src][run.offset + t * run.step] for every run.
+// out[run.dst + t] = in[run.src][run.offset + t * run.step] for every run; fill for kFillRun runs.
 template <class T>
-void gather_runs(std::span<const GatherRun> runs, const T* const* in, T* out);
+void gather_runs(std::span<const GatherRun> runs, const T* const* in, T* out, T fill = T(0));
 
 // ops/random.cpp's stream: out[j] = T(u_j / 2^32), u_j = splitmix64(key + j) mod 2^32, where
 // key = splitmix64(seed + node id) (the U_j of docs/ops.md, rounded once to T).

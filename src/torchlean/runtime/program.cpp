@@ -50,6 +50,30 @@ std::string_view kernel_name(Kernel k) {
       return "layernorm";
     case Kernel::batch_norm:
       return "batch_norm";
+    case Kernel::map:
+      return "map";
+    case Kernel::conv2d_nchw:
+      return "conv2d_nchw";
+    case Kernel::max_pool2d_nchw:
+      return "max_pool2d_nchw";
+    case Kernel::avg_pool2d_nchw:
+      return "avg_pool2d_nchw";
+    case Kernel::index_gather:
+      return "index_gather";
+    case Kernel::log_softmax:
+      return "log_softmax";
+    case Kernel::cross_entropy:
+      return "cross_entropy";
+    case Kernel::max_pool2d_nchw_grad:
+      return "max_pool2d_nchw_grad";
+    case Kernel::avg_pool2d_nchw_grad:
+      return "avg_pool2d_nchw_grad";
+    case Kernel::conv2d_nchw_grad_input:
+      return "conv2d_nchw_grad_input";
+    case Kernel::conv2d_nchw_grad_weight:
+      return "conv2d_nchw_grad_weight";
+    case Kernel::scatter_add:
+      return "scatter_add";
   }
   return "?";
 }
@@ -88,6 +112,11 @@ std::string params_text(const Instr& in) {
         using P = std::decay_t<decltype(p)>;
         if constexpr (std::is_same_v<P, GatherParams>) {
           os << "runs=" << p.runs.size();
+          for (const GatherRun& r : p.runs)
+            if (r.src == kFillRun) {
+              os << " fill=" << p.fill;
+              break;
+            }
         } else if constexpr (std::is_same_v<P, RandParams>) {
           os << "n=" << p.n << " key=" << p.key;
         } else if constexpr (std::is_same_v<P, ElementwiseParams>) {
@@ -121,6 +150,26 @@ std::string params_text(const Instr& in) {
              << " stride=" << p.stride << " pad=" << p.padding;
         } else if constexpr (std::is_same_v<P, AxisParams>) {
           os << "outer=" << p.outer << " len=" << p.len << " inner=" << p.inner;
+        } else if constexpr (std::is_same_v<P, MapParams>) {
+          os << ir::op_name(p.op) << " n=" << p.n;
+          const std::string a = ir::attrs_to_string(p.attrs);
+          if (!a.empty()) os << " " << a;
+        } else if constexpr (std::is_same_v<P, ConvNchwParams>) {
+          const ConvNchwGeometry& g = p.geom;
+          os << "in=(" << g.batch << "," << g.in_c << "," << g.in_h << "," << g.in_w << ") out=("
+             << g.batch << "," << g.out_c << "," << g.out_h << "," << g.out_w << ") k=" << g.k_h
+             << "x" << g.k_w << " stride=" << g.stride_h << "x" << g.stride_w << " pad=("
+             << g.pad_top << "," << g.pad_left << "," << g.pad_bottom << "," << g.pad_right
+             << ") dilation=" << g.dilation_h << "x" << g.dilation_w << " groups=" << g.groups
+             << (p.bias ? " +bias" : "");
+        } else if constexpr (std::is_same_v<P, PoolNchwParams>) {
+          os << "planes=" << p.planes << " in=" << p.in_h << "x" << p.in_w << " out=" << p.out_h
+             << "x" << p.out_w << " k=" << p.k_h << "x" << p.k_w << " stride=" << p.stride_h << "x"
+             << p.stride_w << " pad=(" << p.pad_top << "," << p.pad_left << "," << p.pad_bottom
+             << "," << p.pad_right << ")" << (p.count_include_pad ? " count_include_pad" : "");
+        } else if constexpr (std::is_same_v<P, IndexParams>) {
+          os << "outer=" << p.outer << " axis=" << p.axis_len << " inner=" << p.inner
+             << " indices=" << p.count;
         }
       },
       in.params);

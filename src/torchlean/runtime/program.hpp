@@ -16,6 +16,7 @@
 #include "torchlean/core/tensor.hpp"
 #include "torchlean/ir/graph.hpp"
 #include "torchlean/ir/payload.hpp"
+#include "torchlean/runtime/conv_nchw.hpp"
 #include "torchlean/runtime/elementwise.hpp"
 #include "torchlean/runtime/gemm.hpp"
 
@@ -79,15 +80,30 @@ enum class Kernel : uint8_t {
   softmax,         // (AxisParams)
   layernorm,       // (AxisParams: outer rows, len width, inner 1)
   batch_norm,      // (AxisParams: outer N, len C, inner H*W); in = x, gamma, beta, mean, var, eps
+  // Extension ops (docs/runtime.md, "Extension-op kernels").
+  map,                      // parametrised elementwise ops: pow_const ... where (MapParams)
+  conv2d_nchw,              // batched grouped conv via im2col + GEMM (ConvNchwParams), workspace
+  max_pool2d_nchw,          // (PoolNchwParams)
+  avg_pool2d_nchw,          // (PoolNchwParams)
+  index_gather,             // gather: in = data, indices (IndexParams)
+  log_softmax,              // (AxisParams)
+  cross_entropy,            // in = logits (N, C), targets (N) (AxisParams: outer N, len C)
+  max_pool2d_nchw_grad,     // in = x, g (PoolNchwParams)
+  avg_pool2d_nchw_grad,     // in = g (PoolNchwParams)
+  conv2d_nchw_grad_input,   // in = g, weight (ConvNchwParams)
+  conv2d_nchw_grad_weight,  // in = x, g (ConvNchwParams)
+  scatter_add,              // gather_grad: in = indices, g (IndexParams)
 };
 std::string_view kernel_name(Kernel k);
 // Whether the runtime has a fast (reordered, bounded) variant of kernel `k` for op `op`; the
 // lowering uses the exact-order kernel otherwise (its bound is 0).
 bool has_fast_variant(Kernel k, ir::OpKind op);
 
-// A run of the gather kernel: out[dst + t] = in[src][offset + t * step] for t in [0, count).
+// A run of the gather kernel: out[dst + t] = in[src][offset + t * step] for t in [0, count), or
+// out[dst + t] = the fill value when src is kFillRun (pad's value, slice_grad's zeros).
+inline constexpr int32_t kFillRun = -1;
 struct GatherRun {
-  int32_t src = 0;  // index into the instruction's inputs
+  int32_t src = 0;  // index into the instruction's inputs, or kFillRun
   int64_t dst = 0;
   int64_t offset = 0;
   int64_t count = 0;
@@ -95,6 +111,7 @@ struct GatherRun {
 };
 struct GatherParams {
   std::vector<GatherRun> runs;
+  double fill = 0;  // converted to T as the reference converts the attribute
 };
 struct RandParams {
   uint64_t key = 0;  // splitmix64(seed + node id)
@@ -156,8 +173,31 @@ struct PoolParams {
 struct AxisParams {
   int64_t outer = 1, len = 0, inner = 1;
 };
-using InstrParams = std::variant<GatherParams, RandParams, ElementwiseParams, FusedParams,
-                                 GemmParams, ConvParams, PoolParams, AxisParams>;
+// An elementwise op with attributes (the node's own, as the reference reads them).
+struct MapParams {
+  ir::OpKind op = ir::OpKind::pow_const;
+  int64_t n = 0;
+  ir::Attrs attrs;
+};
+struct ConvNchwParams {
+  ConvNchwGeometry geom;
+  bool bias = false;  // in[2] is the bias (forward conv only)
+};
+// NCHW pooling: N*C planes of in_h x in_w, windows k_h x k_w at (oh*stride_h - pad_top,
+// ow*stride_w - pad_left); out_h/out_w come from the checked node shape (ceil_mode included).
+struct PoolNchwParams {
+  int64_t planes = 0, in_h = 0, in_w = 0, out_h = 0, out_w = 0, k_h = 1, k_w = 1;
+  int64_t stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  bool count_include_pad = false;
+};
+// gather / gather_grad: data viewed as (outer, axis_len, inner), `count` indices; the gathered
+// tensor is (outer, count, inner).
+struct IndexParams {
+  int64_t outer = 1, axis_len = 0, inner = 1, count = 0;
+};
+using InstrParams =
+    std::variant<GatherParams, RandParams, ElementwiseParams, FusedParams, GemmParams, ConvParams,
+                 PoolParams, AxisParams, MapParams, ConvNchwParams, PoolNchwParams, IndexParams>;
 
 struct Instr {
   Kernel kernel = Kernel::gather;

@@ -73,9 +73,12 @@ template <class V>
 inline void store(void* p, V v) {
   __builtin_memcpy(p, &v, sizeof v);
 }
+// Every lane holds x's bits (not V{} + x, which turns -0 into +0 and quiets NaN payloads).
 template <class V, class S>
 inline V splat(S x) {
-  return V{} + x;
+  V v{};
+  for (int i = 0; i < static_cast<int>(sizeof(V) / sizeof(S)); ++i) v[i] = x;
+  return v;
 }
 
 inline Dv widen(Fh x) { return __builtin_convertvector(x, Dv); }
