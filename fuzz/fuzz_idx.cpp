@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "torchlean/core/error.hpp"
+#include "torchlean/io/bytes.hpp"
 #include "torchlean/nn/idx.hpp"
 
 namespace torchlean::fuzz {
@@ -16,7 +17,7 @@ void idx(std::span<const uint8_t> data) {
   try {
     std::vector<uint8_t> raw(data.begin(), data.end());
     // 64 MiB of inflated data is plenty for a fuzz input and keeps the run's memory bounded.
-    if (raw.size() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) raw = nn::gunzip(raw, "idx", 1 << 26);
+    if (raw.size() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) raw = io::gunzip(raw, 1 << 26, "idx");
     const Tensor<float> t = nn::read_idx(raw);
     const Tensor<float> back = nn::read_idx(nn::write_idx(t, false));
     if (back.shape() != t.shape() ||

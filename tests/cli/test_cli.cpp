@@ -227,3 +227,31 @@ TEST(Cli, InspectProgramPrintsInstructionsAndMemoryPlan) {
   Result fused = run_cli("inspect " + (dir / "chain.json").string() + " --program");
   EXPECT_NE(fused.out.find("fused.exact %1:relu,%2:sub"), std::string::npos) << fused.out;
 }
+
+// `-o` is a single-dash option that only `plot` declares: it works anywhere on plot's command
+// line, its value is required, and other commands still refuse it.
+TEST(Cli, PlotTakesDashO) {
+  auto dir = temp_dir();
+  write_text(dir / "log.csv", "eps,certified_accuracy\n0,0.9\n0.1,0.5\n");
+  const std::string svg = (dir / "curve.svg").string();
+  std::filesystem::remove(svg);
+  Result r = run_cli("plot " + (dir / "log.csv").string() + " -o " + svg);
+  EXPECT_EQ(r.code, 0) << r.out;
+  std::ifstream f(svg);
+  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("<svg"), std::string::npos);
+  EXPECT_NE(text.find("certified_accuracy"), std::string::npos);
+  std::filesystem::remove(svg);
+  EXPECT_EQ(run_cli("plot -o " + svg + " " + (dir / "log.csv").string()).code, 0);
+  EXPECT_TRUE(std::filesystem::exists(svg));
+  r = run_cli("plot " + (dir / "log.csv").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("plot: -o OUT.svg is required"), std::string::npos) << r.out;
+  r = run_cli("plot " + (dir / "log.csv").string() + " -o");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("plot: option '-o' needs a value OUT.svg"), std::string::npos) << r.out;
+  r = run_cli("inspect m.json -o x.svg");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("inspect: expected 1 positional argument(s), got 3"), std::string::npos)
+      << r.out;
+}

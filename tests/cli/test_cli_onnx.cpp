@@ -83,6 +83,17 @@ TEST_F(CliOnnx, RunOnnxAndItsJsonConversionGiveTheSameBits) {
   EXPECT_EQ(output_bits("y_onnx.npy"), output_bits("y_back.npy"));
 }
 
+TEST_F(CliOnnx, RunGzippedVnncompNetwork) {
+  const std::string x = input("acas.npy", torchlean::Shape{1, 1, 1, 5});
+  Result r = run_cli(
+      "run " + kSrc +
+      "/../shared/data/vnncomp2022/acasxu/onnx/ACASXU_run2a_1_1_batch_2000.onnx.gz --input " + x +
+      " --semantics f64");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("semantics: f64"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" (1,5) = ["), std::string::npos) << r.out;
+}
+
 TEST_F(CliOnnx, SymbolicBatchNeedsBatchOption) {
   Result r = run_cli("convert " + kRul + " " + path("rul.json"));
   EXPECT_EQ(r.code, 1);
@@ -95,6 +106,23 @@ TEST_F(CliOnnx, SymbolicBatchNeedsBatchOption) {
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("rul.safetensors"), std::string::npos) << r.out;
   EXPECT_EQ(run_cli("convert " + kRul + " " + path("rul.json") + " --batch two").code, 2);
+}
+
+// The parameter count is the sum of the file's float initializers (60826, counted with
+// python3-onnx); every command that loads a model takes --batch for the symbolic batch dim.
+TEST_F(CliOnnx, InspectDotAndRunTakeOnnxWithBatch) {
+  Result r = run_cli("inspect " + kRul + " --batch 1");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("parameters: 60826\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("checker: OK"), std::string::npos) << r.out;
+  r = run_cli("dot " + kRul + " --batch 1");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out.rfind("digraph torchlean {", 0), 0u) << r.out;
+  EXPECT_EQ(run_cli("dot " + kRul).code, 1);
+  const std::string x = input("rul.npy", torchlean::Shape{2, 1, 20, 20});
+  r = run_cli("run " + kRul + " --batch 2 --input " + x);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find(" (2,1) = ["), std::string::npos) << r.out;
 }
 
 TEST_F(CliOnnx, Errors) {

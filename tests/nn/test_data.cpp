@@ -119,15 +119,16 @@ TEST(Idx, GzipFilesAndTheirErrors) {
   Bytes half1(raw.begin(), raw.begin() + 7), half2(raw.begin() + 7, raw.end());
   Bytes two = gzip(half1), g2 = gzip(half2);
   two.insert(two.end(), g2.begin(), g2.end());
-  EXPECT_EQ(gunzip(two, "t", 1 << 20), raw);
+  EXPECT_EQ(io::gunzip(two, 1 << 20, "t"), raw);
   Bytes gz = gzip(raw);
   Bytes cut(gz.begin(), gz.end() - 9);
-  EXPECT_EQ(error_of([&] { gunzip(cut, "t", 1 << 20); }).rfind("t: truncated gzip stream", 0), 0u);
+  EXPECT_EQ(error_of([&] { io::gunzip(cut, 1 << 20, "t"); }).rfind("t: truncated gzip stream", 0),
+            0u);
   Bytes bad = gz;
   bad[bad.size() - 6] ^= 0xff;  // the CRC-32 of the trailer
-  EXPECT_EQ(error_of([&] { gunzip(bad, "t", 1 << 20); }),
+  EXPECT_EQ(error_of([&] { io::gunzip(bad, 1 << 20, "t"); }),
             "t: corrupt gzip stream: incorrect data check");
-  EXPECT_EQ(error_of([&] { gunzip(gz, "t", 8); }), "t: inflated data larger than 8 bytes");
+  EXPECT_EQ(error_of([&] { io::gunzip(gz, 8, "t"); }), "t: inflated data larger than 8 bytes");
   EXPECT_EQ(error_of([&] { read_idx_file(dir / "missing.gz"); }).rfind("idx: cannot open", 0), 0u);
 }
 

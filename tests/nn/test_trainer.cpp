@@ -149,6 +149,13 @@ TEST(Trainer, ResumeFromCheckpointEqualsUninterruptedRun) {
     expect_same_bits(full.params(), rest.params());
     expect_same_bits(full.optimizer_state(), rest.optimizer_state());
   }
+  // A checkpoint of another model is refused, not silently completed with fresh values.
+  Trainer other(mlp(), exact_config(OptimizerConfig::sgd, 1), train, nullptr);
+  Checkpoint wrong = other.checkpoint();
+  wrong.params = ParamStore{};
+  wrong.params.add("1.weight", other.params().at("0.weight").value, true);
+  Trainer t(mlp(), exact_config(OptimizerConfig::sgd, 1), train, nullptr);
+  EXPECT_THROW(t.resume(wrong), UserError);
   std::filesystem::remove(path);
 }
 

@@ -107,6 +107,36 @@ TEST_F(CertifyCli, CertifiesWritesSummaryCurveAndACheckableCertificate) {
   }
 }
 
+// Big-endian IDX: magic (0, 0, type 0x08 = ubyte, rank), the dims, then the bytes.
+void write_idx_ubyte(const std::string& file, const std::vector<uint32_t>& dims,
+                     const std::vector<uint8_t>& data) {
+  std::ofstream f(file, std::ios::binary);
+  const auto be32 = [&](uint32_t v) {
+    for (int s = 24; s >= 0; s -= 8) f.put(static_cast<char>((v >> s) & 0xff));
+  };
+  f.put(0), f.put(0), f.put(0x08), f.put(static_cast<char>(dims.size()));
+  for (uint32_t d : dims) be32(d);
+  f.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+}
+
+// A directory of MNIST-style IDX files is read like `train` reads it (pixels / 255); the summary
+// counts the examples of the requested split.
+TEST_F(CertifyCli, ReadsAnIdxDirectory) {
+  const std::filesystem::path idx = dir_ / "idx";
+  std::filesystem::create_directories(idx);
+  write_idx_ubyte((idx / "t10k-images-idx3-ubyte").string(), {3, 2, 2},
+                  {0, 255, 17, 34, 51, 68, 85, 102, 119, 136, 153, 170});
+  write_idx_ubyte((idx / "t10k-labels-idx1-ubyte").string(), {3}, {0, 1, 2});
+  const Result r = run_cli("certify " + model_ + " --cert " + path("c.json") + " --data " +
+                           idx.string() + " --eps 1/255 --summary-json " + path("s.json"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream sf(path("s.json"));
+  const nlohmann::json s = nlohmann::json::parse(sf);
+  EXPECT_EQ(s["examples"], 3);
+  const Result c = run_cli("check-cert " + path("c.json") + " --model " + model_);
+  EXPECT_EQ(c.code, 0) << c.out;
+}
+
 TEST_F(CertifyCli, BadInputIsAOneLineError) {
   const std::string base = "certify " + model_ + " --cert " + path("c.json") + " ";
   Tensor<double> two_d(Shape{5, 2});
@@ -138,7 +168,10 @@ TEST_F(CertifyCli, BadInputIsAOneLineError) {
       {data + "--labels " + path("y.npy") + " --clip 1,0", "LO must be <= HI", 2},
       {data + "--labels " + path("y.npy") + " --count 0", "--count must be a positive integer", 2},
       {"--data " + path("X.npy") + " --labels " + path("y.npy"),
-       "certify needs --data, --labels, --eps and --cert", 2},
+       "certify needs --data, --eps and --cert", 2},
+      {"--data " + path("X.npy") + " --eps 0.1", "--labels is needed unless --data is a directory",
+       2},
+      {"--data " + dir_.string() + " --eps 0.1", "t10k-images-idx3-ubyte", 1},
   };
   for (const Bad& b : bad) {
     const Result r = run_cli(base + b.args);

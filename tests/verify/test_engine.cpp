@@ -13,6 +13,8 @@
 #include "torchlean/interp/evaluator.hpp"
 #include "torchlean/ir/builder.hpp"
 #include "torchlean/scalar/exact.hpp"
+#include "torchlean/cert/checker.hpp"
+#include "torchlean/verify/certificate.hpp"
 #include "torchlean/verify/engine.hpp"
 #include "torchlean/verify/robustness.hpp"
 
@@ -89,6 +91,34 @@ TEST(HandDerived, IbpCrownAlphaMarginsOfTheTinyNetwork) {
     }
     EXPECT_EQ(slopes.size(), 1u);
     EXPECT_EQ(slopes.begin()->second[1], 0.0);  // the optimised slope of h2
+  }
+}
+
+// The margin certify reports for CROWN is the larger of the back-substituted bound and the
+// interval margin, so CROWN is never looser than IBP. Centre (1/2, 0) with eps 3/2: x1 in [-1, 2],
+// x2 in [-3/2, 3/2], so z1, z2 in [-5/2, 7/2]. IBP: y0 - y1 >= 0 - (7/2 + 1) = -9/2. CROWN with
+// the adaptive slope 1 (7/2 >= 5/2): 2 z2 - 1 >= -6, looser; certify reports -9/2.
+TEST(HandDerived, CertifyKeepsTheIntervalMarginWhenCrownLoses) {
+  auto [g, p] = hand_network();
+  const std::vector<double> x = {0.5, 0.0};
+  for (Semantics sem : {Semantics::real, Semantics::float32}) {
+    const verify::RobustnessVerifier v(g, p, sem);
+    verify::RobustnessConfig cfg;
+    cfg.eps = mpq_class(3, 2);
+    cfg.method = verify::Method::ibp;
+    const double ibp = v.certify(0, x, 0, cfg).margins.at(0).lower;
+    cfg.method = verify::Method::crown;
+    const verify::ExampleResult res = v.certify(0, x, 0, cfg);
+    const double crown = res.margins.at(0).lower;
+    EXPECT_GE(crown, ibp) << verify::semantics_name(sem);
+    const cert::CheckReport rep = cert::check_certificate(
+        cert::parse_certificate(verify::certificate_json(g, p, sem, cfg, {res}).dump(), "c.json"),
+        g, p);
+    EXPECT_TRUE(rep.accepted) << rep.reason;
+    if (sem == Semantics::real) {
+      EXPECT_EQ(ibp, -4.5);
+      EXPECT_EQ(crown, -4.5);
+    }
   }
 }
 

@@ -1,5 +1,7 @@
 #include "torchlean/cli/args.hpp"
 
+#include <algorithm>
+
 namespace torchlean::cli {
 
 ParsedArgs::ParsedArgs(const CommandSpec& spec, const std::vector<std::string>& argv) {
@@ -9,7 +11,11 @@ ParsedArgs::ParsedArgs(const CommandSpec& spec, const std::vector<std::string>& 
       help_ = true;
       return;
     }
-    if (a.rfind("--", 0) == 0) {
+    // "--long" options, and single-dash ones ("-o") where the command declares them.
+    const bool short_declared = a.size() == 2 && a[0] == '-' &&
+                                std::any_of(spec.options.begin(), spec.options.end(),
+                                            [&](const OptionSpec& o) { return o.name == a; });
+    if (a.rfind("--", 0) == 0 || short_declared) {
       std::string name = a, value;
       bool inline_value = false;
       if (auto eq = a.find('='); eq != std::string::npos) {
@@ -51,7 +57,10 @@ std::string ParsedArgs::get_or(const std::string& name, const std::string& fallb
   return get(name).value_or(fallback);
 }
 
-bool ParsedArgs::has(const std::string& name) const { return switches_.count(name) > 0; }
+// True for a given switch or a given valued option (so `has` cannot silently miss the latter).
+bool ParsedArgs::has(const std::string& name) const {
+  return switches_.count(name) > 0 || values_.count(name) > 0;
+}
 
 std::string usage_text(const CommandSpec& spec) {
   std::string out = "usage: torchlean " + spec.name + " " + spec.synopsis + "\n\n" + spec.summary + "\n";

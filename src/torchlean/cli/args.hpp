@@ -17,7 +17,7 @@ class UsageError : public std::runtime_error {
 };
 
 struct OptionSpec {
-  std::string name;  // "--weights"
+  std::string name;  // "--weights"; a single-dash name ("-o") is accepted only where declared
   std::string meta;  // "W"; empty for a boolean switch
   std::string help;
 };
@@ -37,6 +37,7 @@ class ParsedArgs {
   const std::string& positional(size_t i) const { return positional_.at(i); }
   std::optional<std::string> get(const std::string& name) const;
   std::string get_or(const std::string& name, const std::string& fallback) const;
+  // Whether the switch or valued option was given.
   bool has(const std::string& name) const;
 
  private:

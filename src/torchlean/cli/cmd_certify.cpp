@@ -3,6 +3,7 @@
 // summary JSON and a certified-accuracy-vs-eps curve (CSV for `torchlean plot`).
 #include <charconv>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -13,6 +14,7 @@
 #include "torchlean/cli/model.hpp"
 #include "torchlean/core/error.hpp"
 #include "torchlean/io/npy.hpp"
+#include "torchlean/nn/dataset.hpp"
 #include "torchlean/verify/certificate.hpp"
 #include "torchlean/verify/robustness.hpp"
 
@@ -41,10 +43,22 @@ struct Dataset {
   std::vector<int64_t> y;
 };
 
-Dataset load_dataset(const std::string& data, const std::string& labels, const Shape& input,
-                     int64_t count) {
-  const Tensor<double> xs = io::read_npy_file(data);
-  const Tensor<double> ys = io::read_npy_file(labels);
+// Examples from X.npy + y.npy, or from a directory of MNIST-style IDX files (the split's images
+// scaled to [0, 1] by one division by 255, as `train` reads them).
+Dataset load_dataset(const std::string& data, const std::optional<std::string>& labels_arg,
+                     const std::string& split, const Shape& input, int64_t count) {
+  Tensor<double> xs, ys;
+  std::string labels = labels_arg.value_or("");
+  if (std::filesystem::is_directory(data)) {
+    const nn::Dataset idx = nn::load_idx_dataset(data, split);
+    xs = Tensor<double>(idx.x.shape(), std::vector<double>(idx.x.vec().begin(), idx.x.vec().end()));
+    ys = Tensor<double>(idx.y.shape(), std::vector<double>(idx.y.vec().begin(), idx.y.vec().end()));
+    labels = data + " (" + split + " labels)";
+  } else {
+    if (!labels_arg) throw UsageError("certify: --labels is needed unless --data is a directory");
+    xs = io::read_npy_file(data);
+    ys = io::read_npy_file(labels);
+  }
   const int64_t n = ys.numel();
   if (ys.shape().rank() != 1)
     throw UserError(labels + ": labels must be a 1-D array, got shape " + ys.shape().str());
@@ -98,8 +112,8 @@ Run certify_all(const verify::RobustnessVerifier& v, const Dataset& d, verify::R
 int run_certify(const ParsedArgs& args) {
   const std::optional<std::string> data = args.get("--data"), labels = args.get("--labels"),
                                    eps_text = args.get("--eps"), cert_path = args.get("--cert");
-  if (!data || !labels || !eps_text || !cert_path)
-    throw UsageError("certify needs --data, --labels, --eps and --cert");
+  if (!data || !eps_text || !cert_path)
+    throw UsageError("certify needs --data, --eps and --cert (and --labels for .npy data)");
   const verify::Semantics sem = verify::parse_semantics(args.get_or("--semantics", "real"));
   verify::RobustnessConfig cfg;
   cfg.method = verify::parse_method(args.get_or("--method", "crown"));
@@ -120,7 +134,7 @@ int run_certify(const ParsedArgs& args) {
 
   const Model m = load_model(args.positional(0), args.get("--weights"));
   const Shape& input = m.graph.node(m.graph.input_ids.at(0)).shape;
-  const Dataset d = load_dataset(*data, *labels, input, count);
+  const Dataset d = load_dataset(*data, labels, args.get_or("--split", "t10k"), input, count);
   const verify::RobustnessVerifier v(m.graph, m.payload, sem);
 
   std::cout << "certify: " << d.x.size() << " examples, method " << verify::method_name(cfg.method)
@@ -186,15 +200,16 @@ int run_certify(const ParsedArgs& args) {
 
 const Command kCertify{
     {"certify",
-     "MODEL [--weights W] --data X.npy --labels y.npy --eps E [--eps-list e1,e2,..] [--method "
+     "MODEL [--weights W] --data X.npy --labels y.npy|--data DIR [--split S] --eps E [--eps-list e1,e2,..] [--method "
      "ibp|crown|alpha] "
      "[--semantics real|float32] [--count N] [--clip lo,hi] --cert OUT.json [--summary-json PATH] "
      "[--curve PATH.csv]",
      "Certify L-infinity robustness of a classifier per example and write a checkable certificate.",
      {"MODEL"},
      {{"--weights", "W", "weights (.safetensors, state-dict .json, paramlist bits .json)"},
-      {"--data", "X.npy", "inputs, one example per leading index"},
-      {"--labels", "y.npy", "class labels (1-D)"},
+      {"--data", "X.npy|DIR", "inputs, one example per leading index; or a directory of MNIST-style IDX files"},
+      {"--labels", "y.npy", "class labels (1-D); not needed for an IDX directory"},
+      {"--split", "S", "with an IDX directory: the split to read, t10k (default) or train"},
       {"--eps", "E", "radius, an exact rational: 0.02, 1/255, 4e-3"},
       {"--eps-list", "E1,E2", "also certify at these radii (for --curve and the summary)"},
       {"--method", "M", "ibp, crown (default) or alpha (alpha-CROWN)"},

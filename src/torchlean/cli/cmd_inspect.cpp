@@ -28,8 +28,7 @@ int run_inspect(const ParsedArgs& args) {
     elem = *sem == "f32" ? runtime::ElemType::f32 : runtime::ElemType::f64;
   }
   // Parse without checking first, so the checker's verdict is reported rather than thrown.
-  io::GraphJson gj = io::read_graph_json_file(args.positional(0));
-  const ir::Graph& g = gj.graph;
+  const ir::Graph g = read_graph(args.positional(0), load_options(args));
   std::cout << "graph " << args.positional(0) << ": " << g.nodes.size() << " nodes\n";
   for (const ir::Node& n : g.nodes) {
     std::string parents;
@@ -59,7 +58,7 @@ int run_inspect(const ParsedArgs& args) {
   }
   std::cout << "parameters: " << total << "\n";
   if (auto w = args.get("--weights")) {
-    Model m = load_model(args.positional(0), std::filesystem::path(*w));
+    Model m = load_model(args.positional(0), std::filesystem::path(*w), load_options(args));
     (void)m;  // load_model checks the payload against the graph
     std::cout << "weights " << *w << ": match the graph\n";
   }
@@ -69,8 +68,7 @@ int run_inspect(const ParsedArgs& args) {
 }
 
 int run_dot(const ParsedArgs& args) {
-  io::GraphJson gj = io::load_graph_json_file(args.positional(0));
-  std::cout << ir::to_dot(gj.graph);
+  std::cout << ir::to_dot(load_model(args.positional(0), std::nullopt, load_options(args)).graph);
   return 0;
 }
 
@@ -80,11 +78,12 @@ const Command kInspect{{"inspect", "MODEL.json [--weights W] [--program [--mode 
                         "Print nodes, shapes, parameter counts and the checker's verdict (and the lowered program).",
                         {"MODEL.json"},
                         {{"--weights", "W", "weights (.safetensors, state-dict .json, paramlist bits .json)"},
+                         kBatchOption,
                          {"--program", "", "also print the compiled program: slots, instructions, fused groups, memory plan"},
                          {"--mode", "M", "with --program: exact (default) or fast kernels"},
                          {"--semantics", "D", "with --program: element type f32 (default) or f64"}}},
                        run_inspect};
 
-const Command kDot{{"dot", "MODEL.json", "Write the graph as GraphViz to stdout.", {"MODEL.json"}, {}}, run_dot};
+const Command kDot{{"dot", "MODEL.json", "Write the graph as GraphViz to stdout.", {"MODEL.json"}, {kBatchOption}}, run_dot};
 
 }  // namespace torchlean::cli

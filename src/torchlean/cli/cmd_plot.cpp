@@ -11,10 +11,9 @@ namespace {
 
 int run_plot(const ParsedArgs& args) {
   const std::string log_path = args.positional(0);
-  // The shared argument parser knows only --long options, so `-o OUT` arrives as two positionals.
-  if (args.positional(1) != "-o")
-    throw UsageError("plot: expected '-o OUT.svg' after the log, got '" + args.positional(1) + "'");
-  const std::string out = args.positional(2);
+  const auto out_opt = args.get("-o");
+  if (!out_opt) throw UsageError("plot: -o OUT.svg is required");
+  const std::string& out = *out_opt;
   const nn::LogTable t = nn::parse_log(io::read_file_text(log_path, "plot"), log_path);
   std::string x = args.get_or("--x", "");
   if (x.empty()) {
@@ -40,8 +39,9 @@ const Command kPlot{
     {"plot",
      "LOG -o OUT.svg [--x COL] [--y A+B,C] [--title T]",
      "SVG line plots of a JSON-lines or CSV log",
-     {"LOG", "-o", "OUT.svg"},
-     {{"--x", "COL", "x column (default: step, else epoch, else the first column)"},
+     {"LOG"},
+     {{"-o", "OUT.svg", "output SVG file (required)"},
+      {"--x", "COL", "x column (default: step, else epoch, else the first column)"},
       {"--y", "COLS",
        "panels separated by ',', series in a panel by '+' (default: every other column)"},
       {"--title", "T", "title (default: the log's path)"}}},

@@ -151,7 +151,7 @@ int run_run(const ParsedArgs& args) {
   }
   std::optional<std::filesystem::path> weights;
   if (auto w = args.get("--weights")) weights = *w;
-  Model m = load_model(args.positional(0), weights);
+  Model m = load_model(args.positional(0), weights, load_options(args));
   std::vector<Tensor<double>> inputs = read_inputs(*input);
   std::cout << "semantics: " << semantics_name(sem) << "\n";
   if (compiled) {
@@ -174,6 +174,7 @@ const Command kRun{{"run", "MODEL.json --weights W --input X.npy [--semantics f3
                     "Evaluate a model with the reference evaluator or the compiled runtime and print its output(s).",
                     {"MODEL.json"},
                     {{"--weights", "W", "weights (.safetensors, state-dict .json, paramlist bits .json)"},
+                     kBatchOption,
                      {"--input", "X.npy", "input tensor(s), comma-separated for several graph inputs"},
                      {"--semantics", "D", "scalar domain: f32 (default), f64 or exact"},
                      {"--mode", "M", "compiled runtime: exact (bit-identical to the reference, default) or fast (bounded)"},

@@ -1,7 +1,7 @@
-// `torchlean train`: trains a built-in architecture on an IDX dataset (MNIST-style, e.g. Debian's
-// dataset-fashion-mnist) with the compiled training step, and writes a run directory: the model
-// as IR JSON + safetensors and as ONNX, the JSON-lines log, the loss/accuracy plot, metrics.json
-// and a checkpoint to resume from.
+// `torchlean train`: trains a built-in architecture or a model file on an IDX dataset (MNIST-style,
+// e.g. Debian's dataset-fashion-mnist) with the compiled training step, and writes a run directory:
+// the model as IR JSON + safetensors and as ONNX, the JSON-lines log, the loss/accuracy plot,
+// metrics.json and a checkpoint to resume from.
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -10,11 +10,13 @@
 #include <nlohmann/json.hpp>
 
 #include "torchlean/cli/commands.hpp"
+#include "torchlean/cli/model.hpp"
 #include "torchlean/core/error.hpp"
 #include "torchlean/io/bytes.hpp"
 #include "torchlean/io/graph_json.hpp"
 #include "torchlean/io/onnx.hpp"
 #include "torchlean/io/safetensors.hpp"
+#include "torchlean/nn/graph_module.hpp"
 #include "torchlean/nn/models.hpp"
 #include "torchlean/nn/plot.hpp"
 #include "torchlean/nn/trainer.hpp"
@@ -42,6 +44,25 @@ double parse_real(const ParsedArgs& a, const std::string& name, double fallback)
   return x;
 }
 
+bool is_builtin(const std::string& spec) { return spec == "lenet" || spec.rfind("mlp:", 0) == 0; }
+
+// A model file as a trainable module: IR JSON (+ --weights) has the batch it was written with;
+// ONNX is re-imported for each batch the trainer builds (a symbolic batch dim takes any value).
+nn::ModulePtr file_model(const std::string& path, const std::optional<std::string>& weights) {
+  if (is_onnx_path(path)) {
+    if (weights) throw UsageError("train: --weights is for IR JSON models; ONNX holds its weights");
+    return std::make_shared<nn::GraphModule>(path, [path](int64_t batch) {
+      Model m = load_model(path, std::nullopt, LoadOptions{batch});
+      return std::make_pair(std::move(m.graph), std::move(m.payload));
+    });
+  }
+  std::optional<std::filesystem::path> w;
+  if (weights) w = *weights;
+  Model m = load_model(path, w);
+  return std::make_shared<nn::GraphModule>(
+      path, nn::fixed_batch_loader(path, std::move(m.graph), std::move(m.payload)));
+}
+
 int run_train(const ParsedArgs& args) {
   const auto data_dir = args.get("--data");
   const auto out_dir = args.get("--out");
@@ -52,7 +73,10 @@ int run_train(const ParsedArgs& args) {
   cfg.epochs = parse_int(args, "--epochs", 1, 0);
   cfg.batch = parse_int(args, "--batch", 64, 1);
   cfg.seed = static_cast<uint64_t>(parse_int(args, "--seed", 0, 0));
-  cfg.eval_batch = parse_int(args, "--eval-batch", 1000, 1);
+  const bool builtin = is_builtin(spec);
+  if (builtin && args.get("--weights")) throw UsageError("train: --weights needs a model file");
+  // A model file is evaluated and saved at the training batch (a JSON graph has only that one).
+  cfg.eval_batch = parse_int(args, "--eval-batch", builtin ? 1000 : cfg.batch, 1);
   cfg.progress = !args.has("--quiet");
   cfg.log_every = parse_int(args, "--log-every", 50, 0);
   nn::OptimizerConfig& opt = cfg.step.optimizer;
@@ -88,7 +112,8 @@ int run_train(const ParsedArgs& args) {
   std::cerr << "train: " << train.size() << " examples " << train.example_shape().str()
             << ", test: " << test.size() << "\n";
 
-  nn::ModulePtr model = nn::build_model(spec, train.example_shape());
+  nn::ModulePtr model = builtin ? nn::build_model(spec, train.example_shape())
+                                : file_model(spec, args.get("--weights"));
   nn::Trainer trainer(model, cfg, train, &test);
   if (const auto resume = args.get("--resume")) trainer.resume(nn::read_checkpoint(*resume));
   const std::string summary = trainer.summary();
@@ -100,12 +125,13 @@ int run_train(const ParsedArgs& args) {
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
 
-  // The trained model at batch 1 (the form `torchlean run` and `torchlean eval` take).
+  // The trained model at batch 1 (the form `torchlean run` and `torchlean eval` take); a model
+  // file at its training batch.
   nn::ParamStore& params = trainer.params();
   const Shape example = train.example_shape();
-  std::vector<int64_t> one = {1};
-  one.insert(one.end(), example.dims().begin(), example.dims().end());
-  const nn::EvalGraph eg = nn::build_eval_graph(*model, Shape(one), params, cfg.seed);
+  std::vector<int64_t> dims = {builtin ? 1 : cfg.batch};
+  dims.insert(dims.end(), example.dims().begin(), example.dims().end());
+  const nn::EvalGraph eg = nn::build_eval_graph(*model, Shape(dims), params, cfg.seed);
   io::write_graph_json_file(out / "model.json", eg.graph, eg.payload);
   io::write_safetensors_file(out / "model.safetensors", io::payload_to_safetensors(eg.payload));
   // ONNX is an extra: a model with an op ONNX lacks still leaves a usable run directory.
@@ -179,14 +205,16 @@ int run_train(const ParsedArgs& args) {
 
 const Command kTrain{
     {"train",
-     "--data DIR --out RUN_DIR [--model mlp:784-256-256-10|lenet] [--epochs N] [--batch B] [--lr "
-     "X] "
-     "[--optimizer sgd|adam|adamw] [...]",
+     "--data DIR --out RUN_DIR [--model mlp:784-256-256-10|lenet|FILE [--weights W]] [--epochs N] "
+     "[--batch B] [--lr X] [--optimizer sgd|adam|adamw] [...]",
      "train a model on an IDX dataset with the compiled training step",
      {},
      {{"--data", "DIR", "IDX dataset: DIR/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]"},
       {"--out", "RUN_DIR", "run directory (model, log, plot, metrics, checkpoint)"},
-      {"--model", "SPEC", "mlp:W0-W1-...-Wn (ReLU between) or lenet (default mlp:784-256-256-10)"},
+      {"--model", "SPEC",
+       "mlp:W0-W1-...-Wn (ReLU between), lenet (default mlp:784-256-256-10), or a model file "
+       "(IR JSON, ONNX) whose one output is the (batch, classes) logits"},
+      {"--weights", "W", "weights of an IR JSON --model (safetensors, state-dict JSON)"},
       {"--epochs", "N", "epochs (default 1)"},
       {"--batch", "B", "batch size; the last partial batch of an epoch is dropped (default 64)"},
       {"--lr", "X", "learning rate (default 0.1 for sgd, 0.001 for adam/adamw)"},
@@ -203,7 +231,8 @@ const Command kTrain{
       {"--mode", "M", "fast (default) or exact (bit-reproducible, bit-identical to the reference)"},
       {"--threads", "N", "worker threads (exact mode: results do not depend on N)"},
       {"--limit-train", "N", "use only the first N training examples"},
-      {"--eval-batch", "N", "batch of the compiled evaluation program (default 1000)"},
+      {"--eval-batch", "N",
+       "batch of the compiled evaluation program (default 1000; a model file: --batch)"},
       {"--log-every", "N", "a step record in log.jsonl every N steps (default 50)"},
       {"--resume", "CKPT", "continue from a checkpoint.safetensors"},
       {"--quiet", "", "no progress output"}}},

@@ -1,7 +1,6 @@
-// Reading ONNX protobuf with limits: gzip inflation, ModelProto parsing with a bounded depth,
+// Reading ONNX protobuf with limits: ModelProto parsing with a bounded depth,
 // TensorProto decoding with validated dims and storage sizes, and typed attribute access.
 #include <google/protobuf/io/coded_stream.h>
-#include <zlib.h>
 
 #include <bit>
 #include <cmath>
@@ -13,41 +12,6 @@
 #include "torchlean/io/onnx_import_detail.hpp"
 
 namespace torchlean::io {
-
-std::vector<uint8_t> gunzip(std::span<const uint8_t> bytes, size_t limit, std::string_view source) {
-  const std::string p(source);
-  z_stream zs{};
-  // 16 + MAX_WBITS: gzip framing only.
-  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) throw UserError(p + ": cannot initialise zlib");
-  std::vector<uint8_t> out;
-  uint8_t chunk[1 << 16];
-  zs.next_in = const_cast<Bytef*>(bytes.data());
-  zs.avail_in = static_cast<uInt>(bytes.size());
-  int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
-    zs.next_out = chunk;
-    zs.avail_out = sizeof(chunk);
-    rc = inflate(&zs, Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END) {
-      inflateEnd(&zs);
-      throw UserError(p + ": corrupt or truncated gzip data (zlib: " +
-                      (zs.msg ? std::string(zs.msg) : "error " + std::to_string(rc)) + ")");
-    }
-    const size_t got = sizeof(chunk) - zs.avail_out;
-    if (out.size() + got > limit) {
-      inflateEnd(&zs);
-      throw UserError(p + ": decompressed size exceeds the limit of " + std::to_string(limit) +
-                      " bytes");
-    }
-    out.insert(out.end(), chunk, chunk + got);
-    if (rc == Z_OK && got == 0 && zs.avail_in == 0) {
-      inflateEnd(&zs);
-      throw UserError(p + ": truncated gzip data");
-    }
-  }
-  inflateEnd(&zs);
-  return out;
-}
 
 namespace onnx_detail {
 

@@ -1,7 +1,5 @@
 #include "torchlean/nn/idx.hpp"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -107,63 +105,11 @@ Tensor<float> read_idx(std::span<const uint8_t> bytes) {
   return Tensor<float>(shape, std::move(data));
 }
 
-std::vector<uint8_t> gunzip(std::span<const uint8_t> bytes, const std::string& what,
-                            size_t max_bytes) {
-  z_stream zs{};
-  // 16 + MAX_WBITS: expect a gzip header and trailer (CRC-32 and length are checked by zlib).
-  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) throw InternalError("gunzip: inflateInit2 failed");
-  std::vector<uint8_t> out;
-  zs.next_in = const_cast<Bytef*>(bytes.data());
-  zs.avail_in = static_cast<uInt>(bytes.size());
-  if (bytes.size() > UINT32_MAX) {
-    inflateEnd(&zs);
-    throw UserError(what + ": compressed file larger than 4 GiB");
-  }
-  int rc = Z_OK;
-  while (true) {
-    if (out.size() == max_bytes && zs.avail_in > 0) {
-      inflateEnd(&zs);
-      throw UserError(what + ": inflated data larger than " + std::to_string(max_bytes) + " bytes");
-    }
-    const size_t chunk =
-        std::min<size_t>(std::max<size_t>(out.size(), 1 << 16), max_bytes - out.size());
-    const size_t before = out.size();
-    out.resize(before + chunk);
-    zs.next_out = out.data() + before;
-    zs.avail_out = static_cast<uInt>(chunk);
-    rc = inflate(&zs, Z_NO_FLUSH);
-    out.resize(before + chunk - zs.avail_out);
-    if (rc == Z_STREAM_END) {
-      if (zs.avail_in == 0) break;
-      // Another gzip member follows (gzip -c a b > ab): continue with a fresh stream state.
-      if (inflateReset(&zs) != Z_OK) break;
-      continue;
-    }
-    if (rc == Z_BUF_ERROR && zs.avail_in == 0) {
-      inflateEnd(&zs);
-      throw UserError(what + ": truncated gzip stream after " + std::to_string(out.size()) +
-                      " inflated bytes");
-    }
-    if (rc != Z_OK && rc != Z_BUF_ERROR) {
-      std::string msg = zs.msg ? zs.msg : "error " + std::to_string(rc);
-      inflateEnd(&zs);
-      throw UserError(what + ": corrupt gzip stream: " + msg);
-    }
-    if (zs.avail_in == 0 && zs.avail_out != 0) {
-      inflateEnd(&zs);
-      throw UserError(what + ": truncated gzip stream after " + std::to_string(out.size()) +
-                      " inflated bytes");
-    }
-  }
-  inflateEnd(&zs);
-  return out;
-}
-
 Tensor<float> read_idx_file(const std::filesystem::path& path) {
   std::vector<uint8_t> bytes = io::read_file_bytes(path, "idx");
   try {
     if (bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b)
-      bytes = gunzip(bytes, "idx", static_cast<size_t>(kIdxMaxElements) * 8 + 1024);
+      bytes = io::gunzip(bytes, static_cast<size_t>(kIdxMaxElements) * 8 + 1024, "idx");
     return read_idx(bytes);
   } catch (const UserError& e) {
     throw UserError(std::string(e.what()) + " (in '" + path.string() + "')");

@@ -20,12 +20,8 @@ inline constexpr int64_t kIdxMaxElements = int64_t{1} << 31;
 // a float64 that needs rounding is an error, never narrowed silently). Throws UserError "idx: ...".
 Tensor<float> read_idx(std::span<const uint8_t> bytes);
 
-// Inflates a gzip stream (RFC 1952; concatenated members are accepted). The output grows with the
-// data actually produced and stops at `max_bytes` (UserError "<what>: ... larger than ...").
-std::vector<uint8_t> gunzip(std::span<const uint8_t> bytes, const std::string& what,
-                            size_t max_bytes);
-
-// Reads `path`, inflating it when it starts with the gzip magic 1f 8b, and parses it.
+// Reads `path`, inflating it (io::gunzip) when it starts with the gzip magic 1f 8b, and parses
+// it.
 Tensor<float> read_idx_file(const std::filesystem::path& path);
 
 // Raw IDX bytes of `t` with element type ubyte (values must be integers in [0, 255]) or float32.

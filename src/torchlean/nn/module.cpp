@@ -52,6 +52,17 @@ int64_t Context::parameter(const std::string& local, const Shape& shape, const I
   return id;
 }
 
+int64_t Context::parameter(const std::string& local, const Tensor<double>& initial) {
+  const std::string name = full(local);
+  if (!store_.has(name)) {
+    Tensor<double> v = initial;
+    for (int64_t i = 0; i < v.numel(); ++i) v[i] = static_cast<float>(v[i]);
+    store_.add(name, std::move(v), true);
+  }
+  // The shape check and the node are the seeded overload's; `init` is unused once stored.
+  return parameter(local, initial.shape(), Init{});
+}
+
 int64_t Context::buffer(const std::string& local, const Shape& shape, double fill) {
   const std::string name = full(local);
   if (!store_.has(name)) store_.add(name, Tensor<double>(shape, fill), false);

@@ -70,6 +70,8 @@ class Context {
   // A `const` node holding parameter `local` of the current scope (initialised from `init` on
   // first use). Records (name, node) for the optimizer.
   int64_t parameter(const std::string& local, const Shape& shape, const Init& init);
+  // The same, initialised to `initial` (rounded to binary32) on first use: a model file's weights.
+  int64_t parameter(const std::string& local, const Tensor<double>& initial);
   // A non-trainable `const` node (initialised to `fill`).
   int64_t buffer(const std::string& local, const Shape& shape, double fill);
   // In training graphs: the new value of buffer `local` (running statistics); the trainer writes

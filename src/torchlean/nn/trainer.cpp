@@ -101,6 +101,10 @@ void Trainer::resume(const Checkpoint& ck) {
   step_fn_ = std::make_unique<TrainStep>(*model_, with_batch(cfg_.batch, train_.example_shape()),
                                          with_batch(cfg_.batch, train_.target_shape()), cfg_.step,
                                          params_, opt_state_, cfg_.seed);
+  // Building the step initialises any parameter the checkpoint lacks: a different model.
+  TL_USER_CHECK(params_.entries().size() == ck.params.entries().size(),
+                "checkpoint: has no value for parameter '" +
+                    params_.entries()[ck.params.entries().size()].name + "' of this model");
   predictor_.reset();
 }
 

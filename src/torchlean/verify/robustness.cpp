@@ -135,6 +135,12 @@ ExampleResult RobustnessVerifier::certify(int64_t index, const std::vector<doubl
     } else {
       lower = engine_.alpha_lower(nb, C, rows, cfg.alpha_iterations, slopes);
     }
+    // Back-substitution with the adaptive slope can lose to the interval margin (a hand-derived
+    // case is in tests/verify/test_engine.cpp); both are sound, so keep the larger: the logit
+    // box here is IBP over the CROWN-tightened pre-activations, never looser than plain IBP.
+    const Box& y = nb.boxes[engine_.output_id()];
+    for (int64_t r = 0; r < rows; ++r)
+      lower[r] = std::max(lower[r], sub_down(y.lo[label], y.hi[others[r]]));
     for (const auto& [id, a] : slopes) {
       ReluLayerClaim layer;
       layer.node = id;

@@ -77,9 +77,8 @@ Box affine_ibp(const AffineMap& m, const NodeCtx& ctx);
 // binary32 rounding bound of an affine output computed with n roundings whose exact value is
 // sum w_k x_k + b: gamma_n (|b| + sum |w_k| max|x_k|) + n eta (docs/verification.md).
 double f32_affine_error(double abs_sum, int64_t n);
-// Elementwise IBP through a relaxation is never used: elementwise rules compute their own boxes.
-// Rounds a real box outward to binary32 endpoints (the value of a correctly rounded monotone
-// binary32 op lies between the roundings of its real endpoint values).
+// Rounds a real box outward to binary32 endpoints: a correctly rounded binary32 operation whose
+// real range is [m, M] yields a value in [RD m, RU M] (round-to-nearest is monotone).
 void round_box_to_f32(Box& b);
 
 }  // namespace torchlean::verify
