@@ -1,6 +1,8 @@
 // `torchlean check-cert` end to end: exit 0 and "accepted" for a valid certificate, exit 1 and
 // the reason for a tampered one, exit 1 with a one-line error for an unreadable one, 2 for usage.
 #include <gtest/gtest.h>
+
+#include "../cli_runner.hpp"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,22 +17,8 @@
 namespace torchlean::cert::test {
 namespace {
 
-struct Result {
-  int code;
-  std::string out;
-};
-
-Result run_cli(const std::string& args) {
-  std::string cmd = std::string(TORCHLEAN_CLI) + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using Result = torchlean::testing::CliResult;
+using torchlean::testing::run_cli;
 
 class CheckCertCli : public ::testing::Test {
  protected:

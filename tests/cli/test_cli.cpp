@@ -2,6 +2,8 @@
 // --help on every subcommand, one-line error messages, and run/inspect/dot on small models whose
 // outputs are known exactly.
 #include <gtest/gtest.h>
+
+#include "../cli_runner.hpp"
 #include <sys/wait.h>
 
 #include <array>
@@ -14,22 +16,8 @@
 
 namespace {
 
-struct Result {
-  int code;
-  std::string out;  // stdout and stderr together
-};
-
-Result run_cli(const std::string& args) {
-  std::string cmd = std::string(TORCHLEAN_CLI) + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using Result = torchlean::testing::CliResult;
+using torchlean::testing::run_cli;
 
 std::filesystem::path temp_dir() {
   auto dir = std::filesystem::temp_directory_path() / ("torchlean_cli_test_" + std::to_string(getpid()));

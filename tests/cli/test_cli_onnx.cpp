@@ -2,6 +2,8 @@
 // between .onnx and .json + .safetensors in both directions (outputs bit-identical), --batch for
 // symbolic batch dims, and the error exits.
 #include <gtest/gtest.h>
+
+#include "../cli_runner.hpp"
 #include <sys/wait.h>
 
 #include <array>
@@ -15,22 +17,8 @@
 
 namespace {
 
-struct Result {
-  int code;
-  std::string out;  // stdout and stderr together
-};
-
-Result run_cli(const std::string& args) {
-  const std::string cmd = std::string(TORCHLEAN_CLI) + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using Result = torchlean::testing::CliResult;
+using torchlean::testing::run_cli;
 
 class CliOnnx : public ::testing::Test {
  protected:

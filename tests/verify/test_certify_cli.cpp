@@ -2,6 +2,8 @@
 // labels as NPY; the certificate passes `torchlean check-cert`; the summary JSON and curve hold
 // what they claim; bad input is a one-line user error (exit 1) or a usage error (exit 2).
 #include <gtest/gtest.h>
+
+#include "../cli_runner.hpp"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,22 +22,8 @@
 namespace torchlean::testing {
 namespace {
 
-struct Result {
-  int code;
-  std::string out;
-};
-
-Result run_cli(const std::string& args) {
-  const std::string cmd = std::string(TORCHLEAN_CLI) + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using Result = torchlean::testing::CliResult;
+using torchlean::testing::run_cli;
 
 class CertifyCli : public ::testing::Test {
  protected:

@@ -122,6 +122,19 @@ TEST(HandDerived, CertifyKeepsTheIntervalMarginWhenCrownLoses) {
   }
 }
 
+// The clean prediction in real semantics: decided by the point enclosure when the logits are
+// apart, by exact evaluation when they tie (then the first maximiser wins, as argmax).
+TEST(HandDerived, RealPredictionTiesGoToTheFirstMaximiser) {
+  GraphBuilder b;
+  const int64_t x = b.input(Shape{2});
+  // y = [x1 + x2, x1 + x2, x1 - x2]: classes 0 and 1 tie everywhere.
+  b.mark_output(linear(b, x, mat(Shape{3, 2}, {1, 1, 1, 1, 1, -1}), mat(Shape{3}, {0, 0, 0})));
+  auto [g, p] = std::move(b).finish();
+  const verify::RobustnessVerifier v(g, p, Semantics::real);
+  EXPECT_EQ(v.predict({0.25, 0.5}), 0);   // 3/4, 3/4, -1/4
+  EXPECT_EQ(v.predict({0.5, -0.25}), 2);  // 1/4, 1/4, 3/4
+}
+
 // TorchLean's Verification/LiRPA/mlp_cert.json: W1[i][j] = 1 + i + j (4x3), b1[i] = i + 1,
 // W2[i][j] = 2 + i + j (2x4), b2[i] = i, input [1, 2, 3] +- 1. Every weight and input is
 // nonnegative, so IBP is exact and integral: the fixture's [230, 554] and [291, 699].

@@ -55,7 +55,4 @@ std::vector<uint8_t> export_onnx(const ir::Graph& g, const ir::Payload& payload)
 void export_onnx_file(const std::filesystem::path& path, const ir::Graph& g,
                       const ir::Payload& payload);
 
-// Inflates gzip data with zlib, refusing output beyond `limit` bytes. `source` names the file.
-std::vector<uint8_t> gunzip(std::span<const uint8_t> bytes, size_t limit, std::string_view source);
-
 }  // namespace torchlean::io

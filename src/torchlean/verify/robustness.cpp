@@ -86,6 +86,20 @@ RobustnessVerifier::RobustnessVerifier(const ir::Graph& g, const ir::Payload& pa
 int64_t RobustnessVerifier::predict(const std::vector<double>& x) const {
   const Shape& in = g_.node(g_.input_ids[0]).shape;
   if (engine_.semantics() == Semantics::real) {
+    // The outward-rounded IBP enclosure of the point decides the argmax unless two logits are
+    // within rounding of each other; only then is the (slow) exact evaluation needed. Ties go to
+    // the first maximiser, as in argmax_of, so the decision demands strict separation.
+    Box point(static_cast<int64_t>(x.size()));
+    point.lo = x;
+    point.hi = x;
+    const NodeBounds nb = engine_.ibp(point);
+    const Box& y = nb.boxes[engine_.output_id()];
+    int64_t best = 0;
+    for (int64_t i = 1; i < y.size(); ++i)
+      if (y.lo[i] > y.lo[best]) best = i;
+    bool decided = true;
+    for (int64_t i = 0; i < y.size(); ++i) decided = decided && (i == best || y.hi[i] < y.lo[best]);
+    if (decided) return best;
     std::vector<Exact> v;
     for (double e : x) v.push_back(Exact::from_double(e));
     const Tensor<Exact> t(in, std::move(v));
