@@ -13,28 +13,13 @@
 #include "torchlean/nn/graph_module.hpp"
 #include "torchlean/nn/layers.hpp"
 #include "torchlean/nn/trainer.hpp"
+#include "tiny_problem.hpp"
 
 namespace torchlean::nn {
 namespace {
 
-// Three classes in 4-D, class c centred on 2 e_c.
-Dataset blobs(int64_t n, uint64_t seed) {
-  SplitMix64 rng(seed);
-  std::vector<float> x, y;
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t c = static_cast<int64_t>(rng.next() % 3);
-    for (int64_t d = 0; d < 4; ++d)
-      x.push_back(static_cast<float>((d == c ? 2.0 : 0.0) + 0.5 * standard_normal(rng)));
-    y.push_back(static_cast<float>(c));
-  }
-  return Dataset{Tensor<float>(Shape{n, 4}, x), Tensor<float>(Shape{n}, y)};
-}
-
-ModulePtr mlp() {
-  return std::make_shared<Sequential>(std::vector<ModulePtr>{
-      std::make_shared<Linear>(4, 8), std::make_shared<Activation>(ir::OpKind::relu),
-      std::make_shared<Linear>(8, 3)});
-}
+using testing::blobs;
+using testing::mlp;
 
 TrainConfig config() {
   TrainConfig c;
