@@ -32,6 +32,7 @@ using Clock = std::chrono::steady_clock;
 struct Options {
   std::string model, contender;
   int threads = 1, steps = 20, reps = 5;
+  bool profile = false;  // ours: per-instruction times instead of the markdown row
 };
 
 double peak_rss_mib() {
@@ -66,6 +67,35 @@ std::pair<double, double> time_steps(const Options& o, F&& step) {
   return {ms.front(), ms[ms.size() / 2]};
 }
 
+// Prints each instruction's share of the step (instructions run one at a time on the buffers the
+// last full step bound), costliest first: where the step's time goes.
+template <class F>
+void profile_step(const Options& o, runtime::Program<float>& program, F&& step) {
+  step();  // binds the step's buffers
+  const auto& code = program.code();
+  std::vector<double> ms(code.instrs.size(), 0.0);
+  for (int r = 0; r < o.reps * o.steps; ++r)
+    for (size_t i = 0; i < code.instrs.size(); ++i) {
+      const auto t0 = Clock::now();
+      program.run_instruction(i);
+      ms[i] += std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    }
+  double total = 0;
+  for (double& v : ms) total += (v /= o.reps * o.steps);
+  std::vector<size_t> order(ms.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ms[a] > ms[b]; });
+  std::printf("total %.3f ms over %zu instructions\n", total, ms.size());
+  for (size_t i : order) {
+    const runtime::Instr& in = code.instrs[i];
+    const ir::Node& n = code.graph.node(in.nodes.back());
+    std::printf("%8.3f ms %5.1f%%  i%zu %s%s %s -> %s\n", ms[i], 100 * ms[i] / total, i,
+                std::string(runtime::kernel_name(in.kernel)).c_str(),
+                in.mode == runtime::KernelMode::fast ? "[fast]" : "",
+                std::string(ir::op_name(n.kind)).c_str(), n.shape.str().c_str());
+  }
+}
+
 std::pair<double, double> run_ours(const Options& o, int64_t batch, const Shape& example) {
   nn::StepConfig cfg;
   cfg.optimizer.lr = 0.01;
@@ -83,6 +113,8 @@ std::pair<double, double> run_ours(const Options& o, int64_t batch, const Shape&
   for (float& v : x) v = static_cast<float>(nn::uniform01(rng));
   for (float& v : y) v = static_cast<float>(rng.next() % 10);
   int64_t t = 0;
+  if (o.profile)
+    profile_step(o, step.program(), [&] { step.run(x.data(), y.data(), 0.01, ++t, rng); });
   return time_steps(o, [&] { step.run(x.data(), y.data(), 0.01, ++t, rng); });
 }
 
@@ -127,7 +159,8 @@ int main(int argc, char** argv) {
   }
   o.model = argv[1];
   o.contender = argv[2];
-  for (int i = 3; i + 1 < argc; i += 2) {
+  for (int i = 3; i < argc && !std::strcmp(argv[i], "--profile"); ++i) o.profile = true;
+  for (int i = 3 + (o.profile ? 1 : 0); i + 1 < argc; i += 2) {
     const int v = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--threads"))
       o.threads = v;

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "torchlean/io/npy.hpp"
+#include "torchlean/runtime/gemm.hpp"
 
 namespace {
 
@@ -208,9 +209,18 @@ TEST(Cli, InspectProgramPrintsInstructionsAndMemoryPlan) {
   write_text(dir / "mlp16.json", R"({"format": "torchlean.ir.v1", "input_id": 0, "output_id": 1, "nodes": [
     {"id": 0, "kind": "input", "parents": [], "shape": [16, 2]},
     {"id": 1, "kind": "linear", "parents": [0], "shape": [16, 3]}]})");
-  Result fast = run_cli("inspect " + (dir / "mlp16.json").string() + " --program --mode fast");
+  Result fast = run_cli("inspect " + (dir / "mlp16.json").string() + " --program --mode fast --fast-variants all");
   EXPECT_EQ(fast.code, 0) << fast.out;
   EXPECT_NE(fast.out.find("i0 gemm.fast %1:linear"), std::string::npos) << fast.out;
+  // By default fast mode keeps our AVX-512 exact-order GEMM, which beats the installed OpenBLAS.
+  Result faster = run_cli("inspect " + (dir / "mlp16.json").string() + " --program --mode fast");
+  EXPECT_EQ(faster.code, 0) << faster.out;
+  const bool avx512 = torchlean::runtime::gemm_default_path() == torchlean::runtime::GemmPath::avx512;
+  EXPECT_NE(faster.out.find(avx512 ? "i0 gemm.exact %1:linear" : "i0 gemm.fast %1:linear"), std::string::npos)
+      << faster.out;
+  EXPECT_EQ(run_cli("inspect " + (dir / "mlp16.json").string() + " --program --fast-variants all").code, 2);
+  EXPECT_EQ(run_cli("inspect " + (dir / "mlp16.json").string() + " --program --mode fast --fast-variants some").code,
+            2);
   write_text(dir / "chain.json", kReluGraph);
   Result fused = run_cli("inspect " + (dir / "chain.json").string() + " --program");
   EXPECT_NE(fused.out.find("fused.exact %1:relu,%2:sub"), std::string::npos) << fused.out;

@@ -7,10 +7,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tiny_problem.hpp"
 #include "torchlean/nn/layers.hpp"
 #include "torchlean/nn/plot.hpp"
 #include "torchlean/nn/trainer.hpp"
-#include "tiny_problem.hpp"
 #include "torchlean/runtime/equivalence.hpp"
 
 namespace torchlean::nn {
@@ -211,6 +211,7 @@ TEST(TrainStep, CompiledStepPassesTheEquivalenceChecker) {
     cfg.optimizer.kind = OptimizerConfig::adamw;
     cfg.optimizer.clip_norm = 0.5;
     cfg.compile.mode = mode;
+    cfg.compile.fast_variants = compile::FastVariants::all;  // check the fast kernels themselves
     ParamStore params, state;
     TrainStep step(*model, Shape{4, 1, 8, 8}, Shape{4}, cfg, params, state, 11);
     runtime::Program<float>& prog = step.program();

@@ -37,7 +37,8 @@ using runtime::KernelMode;
 template <class T>
 void expect_no_allocation(const TestModel& m, KernelMode mode, int threads) {
   const ir::PayloadStore<T> p = runtime::to_runtime_payload<T>(m.payload);
-  auto prog = compile::compile<T>(m.graph, p, CompileOptions{mode, true, true, threads});
+  auto prog = compile::compile<T>(
+      m.graph, p, CompileOptions{mode, true, true, threads, 16, compile::FastVariants::all});
   const std::vector<Tensor<T>> inputs = to_elem<T>(m.inputs);
   std::vector<Tensor<T>> outputs;
   for (int64_t i = 0; i < prog.num_outputs(); ++i) outputs.emplace_back(prog.output_shape(i));

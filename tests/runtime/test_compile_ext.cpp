@@ -37,8 +37,8 @@ Tensor<double> random_tensor(ValueSource& src, const Shape& s) {
 template <class T>
 runtime::CheckReport check(const Built& b, KernelMode mode, int threads) {
   const ir::PayloadStore<T> p = runtime::to_runtime_payload<T>(b.payload);
-  runtime::Program<T> prog =
-      compile::compile<T>(b.graph, p, CompileOptions{mode, true, true, threads, 0});
+  runtime::Program<T> prog = compile::compile<T>(
+      b.graph, p, CompileOptions{mode, true, true, threads, 0, compile::FastVariants::all});
   return runtime::check_equivalence(prog, to_elem<T>(b.inputs));
 }
 
@@ -165,8 +165,8 @@ TEST(ConvNchw, CheckerRejectsAFastResultOutsideItsBound) {
                    true};
   const Built b = conv_graph(c, 11, 0.0);
   const ir::PayloadStore<float> p = runtime::to_runtime_payload<float>(b.payload);
-  runtime::Program<float> prog =
-      compile::compile<float>(b.graph, p, CompileOptions{KernelMode::fast, true, true, 1, 0});
+  runtime::Program<float> prog = compile::compile<float>(
+      b.graph, p, CompileOptions{KernelMode::fast, true, true, 1, 0, compile::FastVariants::all});
   ASSERT_EQ(prog.code().instrs.front().kernel, runtime::Kernel::conv2d_nchw);
   ASSERT_EQ(prog.code().instrs.front().mode, KernelMode::fast);
   prog.set_fault_for_testing(0, 5, 22);  // a high mantissa bit: far outside any rounding bound

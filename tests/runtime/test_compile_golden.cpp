@@ -47,7 +47,8 @@ TEST(Golden, Mlp784FastBatch256) {
   const TestModel m = mlp_model(256, 784, 256, 10, 1);
   expect_golden("mlp784_b256_f32_fast",
                 runtime::to_text(compile::lower(m.graph, runtime::ElemType::f32,
-                                                CompileOptions{KernelMode::fast})));
+                                                CompileOptions{KernelMode::fast, true, true, 1, 16,
+                                                               compile::FastVariants::all})));
 }
 
 TEST(Golden, CnnExactF64) {
@@ -70,7 +71,8 @@ TEST(Golden, NchwCnnExactAndFast) {
                                           m.graph, runtime::ElemType::f32, CompileOptions{})));
   expect_golden("nchw_cnn_f32_fast_2threads",
                 runtime::to_text(compile::lower(m.graph, runtime::ElemType::f32,
-                                                CompileOptions{KernelMode::fast, true, true, 2})));
+                                                CompileOptions{KernelMode::fast, true, true, 2, 16,
+                                                               compile::FastVariants::all})));
 }
 
 TEST(Golden, AttentionExactAndFast) {
@@ -79,7 +81,44 @@ TEST(Golden, AttentionExactAndFast) {
                                            m.graph, runtime::ElemType::f32, CompileOptions{})));
   expect_golden("attention_f32_fast",
                 runtime::to_text(compile::lower(m.graph, runtime::ElemType::f32,
-                                                CompileOptions{KernelMode::fast})));
+                                                CompileOptions{KernelMode::fast, true, true, 1, 16,
+                                                               compile::FastVariants::all})));
+}
+
+// Fast mode's default kernel choice (compile.hpp, FastVariants::faster): OpenBLAS GEMMs only
+// where our exact-order GEMM has no AVX-512 path, the fast sum only on rows of 1024 or more;
+// FastVariants::all takes every fast variant.
+runtime::KernelMode mode_of(const runtime::ProgramCode& code, runtime::Kernel k, int64_t len) {
+  for (const runtime::Instr& in : code.instrs)
+    if (in.kernel == k &&
+        (k != runtime::Kernel::reduce_sum || std::get<runtime::AxisParams>(in.params).len == len))
+      return in.mode;
+  ADD_FAILURE() << "no " << runtime::kernel_name(k) << " instruction";
+  return KernelMode::exact;
+}
+
+TEST(FastMode, TakesAFastVariantOnlyWhereItIsFaster) {
+  ir::GraphBuilder b;
+  const int64_t x = b.input(Shape{64, 28});
+  const int64_t short_rows = b.add(ir::OpKind::reduce_sum, {x}, ir::AxisAttrs{1});
+  const int64_t y = b.input(Shape{2, 4096});
+  const int64_t long_rows = b.add(ir::OpKind::reduce_sum, {y}, ir::AxisAttrs{1});
+  b.mark_output(short_rows);
+  b.mark_output(long_rows);
+  const ir::Graph sums = std::move(b).finish().first;
+  const TestModel mlp = mlp_model(128, 784, 256, 10, 1);
+  const bool avx512 = runtime::gemm_default_path() == runtime::GemmPath::avx512;
+  for (compile::FastVariants v : {compile::FastVariants::faster, compile::FastVariants::all}) {
+    const bool all = v == compile::FastVariants::all;
+    const CompileOptions o{KernelMode::fast, true, true, 1, 16, v};
+    const runtime::ProgramCode s = compile::lower(sums, runtime::ElemType::f32, o);
+    EXPECT_EQ(mode_of(s, runtime::Kernel::reduce_sum, 28),
+              all ? KernelMode::fast : KernelMode::exact);
+    EXPECT_EQ(mode_of(s, runtime::Kernel::reduce_sum, 4096), KernelMode::fast);
+    const runtime::ProgramCode m = compile::lower(mlp.graph, runtime::ElemType::f32, o);
+    EXPECT_EQ(mode_of(m, runtime::Kernel::gemm, 0),
+              all || !avx512 ? KernelMode::fast : KernelMode::exact);
+  }
 }
 
 }  // namespace

@@ -31,7 +31,8 @@ void expect_checked(const ir::Graph& g, const ir::Payload& payload,
                     const std::vector<Tensor<double>>& inputs, KernelMode mode,
                     const std::string& what) {
   const ir::PayloadStore<T> p = runtime::to_runtime_payload<T>(payload);
-  runtime::Program<T> prog = compile::compile<T>(g, p, CompileOptions{mode, true, true, 1, 0});
+  runtime::Program<T> prog =
+      compile::compile<T>(g, p, CompileOptions{mode, true, true, 1, 0, compile::FastVariants::all});
   runtime::CheckReport r = runtime::check_equivalence(prog, to_elem<T>(inputs));
   EXPECT_TRUE(r.ok) << what << " (" << (sizeof(T) == 4 ? "f32" : "f64") << ", "
                     << runtime::mode_name(mode) << "): " << r.text();

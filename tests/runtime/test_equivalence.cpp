@@ -26,8 +26,8 @@ using runtime::KernelMode;
 template <class T>
 runtime::CheckReport check(const RandomModel& m, const ir::PayloadStore<T>& p, KernelMode mode,
                            bool fuse, int threads = 1) {
-  runtime::Program<T> prog =
-      compile::compile<T>(m.graph, p, CompileOptions{mode, fuse, true, threads, 0});
+  runtime::Program<T> prog = compile::compile<T>(
+      m.graph, p, CompileOptions{mode, fuse, true, threads, 0, compile::FastVariants::all});
   return runtime::check_equivalence(prog, to_elem<T>(m.inputs));
 }
 
@@ -63,8 +63,10 @@ TEST(RandomGraphs, OneAndTwoThreadsGiveTheSameBits) {
     const RandomModel m = random_model(seed, 12, 0.1);
     const ir::PayloadStore<float> p = runtime::to_runtime_payload<float>(m.payload);
     for (KernelMode mode : {KernelMode::exact, KernelMode::fast}) {
-      auto one = compile::compile<float>(m.graph, p, CompileOptions{mode, true, true, 1, 0});
-      auto two = compile::compile<float>(m.graph, p, CompileOptions{mode, true, true, 2, 0});
+      auto one = compile::compile<float>(
+          m.graph, p, CompileOptions{mode, true, true, 1, 0, compile::FastVariants::all});
+      auto two = compile::compile<float>(
+          m.graph, p, CompileOptions{mode, true, true, 2, 0, compile::FastVariants::all});
       std::vector<Tensor<float>> a, b;
       try {
         a = one.run(to_elem<float>(m.inputs));
@@ -99,8 +101,9 @@ TEST(Models, OneAndTwoThreadsGiveTheSameBitsOnLargerModels) {
       for (int64_t e = 0; e < a[k].numel(); ++e)
         ASSERT_TRUE(same_bits(a[k][e], b[k][e])) << m.name << " output " << k << "[" << e << "]";
     for (int threads : {1, 2}) {
-      auto fast = compile::compile<float>(m.graph, p,
-                                          CompileOptions{KernelMode::fast, true, true, threads, 0});
+      auto fast = compile::compile<float>(
+          m.graph, p,
+          CompileOptions{KernelMode::fast, true, true, threads, 0, compile::FastVariants::all});
       const runtime::CheckReport r = runtime::check_equivalence(fast, to_elem<float>(m.inputs));
       EXPECT_TRUE(r.ok) << m.name << " fast, threads " << threads << ": " << r.text();
     }
@@ -212,7 +215,8 @@ TEST(EvalErrors, ProgramRaisesTheReferenceMessage) {
 template <class T>
 void expect_every_fault_caught(const TestModel& m, KernelMode mode) {
   const ir::PayloadStore<T> p = runtime::to_runtime_payload<T>(m.payload);
-  auto prog = compile::compile<T>(m.graph, p, CompileOptions{mode, true, true, 1, 0});
+  auto prog = compile::compile<T>(
+      m.graph, p, CompileOptions{mode, true, true, 1, 0, compile::FastVariants::all});
   const auto inputs = to_elem<T>(m.inputs);
   ASSERT_TRUE(runtime::check_equivalence(prog, inputs).ok);
   const auto& instrs = prog.code().instrs;

@@ -17,11 +17,8 @@ int run_inspect(const ParsedArgs& args) {
   const bool program = args.has("--program");
   compile::CompileOptions options;
   runtime::ElemType elem = runtime::ElemType::f32;
-  if (auto mode = args.get("--mode")) {
-    if (!program) throw UsageError("inspect: --mode needs --program");
-    if (*mode != "exact" && *mode != "fast") throw UsageError("--mode must be exact or fast, got '" + *mode + "'");
-    options.mode = *mode == "exact" ? runtime::KernelMode::exact : runtime::KernelMode::fast;
-  }
+  if (args.has("--mode") && !program) throw UsageError("inspect: --mode needs --program");
+  parse_kernel_mode(args, options);
   if (auto sem = args.get("--semantics")) {
     if (!program) throw UsageError("inspect: --semantics needs --program");
     if (*sem != "f32" && *sem != "f64") throw UsageError("inspect: --semantics must be f32 or f64 for --program, got '" + *sem + "'");
@@ -81,6 +78,7 @@ const Command kInspect{{"inspect", "MODEL.json [--weights W] [--program [--mode 
                          kBatchOption,
                          {"--program", "", "also print the compiled program: slots, instructions, fused groups, memory plan"},
                          {"--mode", "M", "with --program: exact (default) or fast kernels"},
+                         kFastVariantsOption,
                          {"--semantics", "D", "with --program: element type f32 (default) or f64"}}},
                        run_inspect};
 

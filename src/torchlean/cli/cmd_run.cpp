@@ -131,15 +131,13 @@ int run_run(const ParsedArgs& args) {
   const auto mode = args.get("--mode");
   const auto threads = args.get("--threads");
   const bool check = args.has("--check");
-  const bool compiled = mode || threads || check;
+  const bool compiled = mode || threads || check || args.has("--fast-variants");
   compile::CompileOptions options;
   if (compiled) {
     if (sem == Semantics::exact)
       throw UsageError("run: --semantics exact has no compiled runtime; --mode, --threads and --check "
                        "need --semantics f32 or f64");
-    const std::string m = mode.value_or("exact");
-    if (m != "exact" && m != "fast") throw UsageError("--mode must be exact or fast, got '" + m + "'");
-    options.mode = m == "exact" ? runtime::KernelMode::exact : runtime::KernelMode::fast;
+    parse_kernel_mode(args, options);
     if (threads) options.threads = parse_threads(*threads);
   }
   int64_t fault = -1;
@@ -178,6 +176,7 @@ const Command kRun{{"run", "MODEL.json --weights W --input X.npy [--semantics f3
                      {"--input", "X.npy", "input tensor(s), comma-separated for several graph inputs"},
                      {"--semantics", "D", "scalar domain: f32 (default), f64 or exact"},
                      {"--mode", "M", "compiled runtime: exact (bit-identical to the reference, default) or fast (bounded)"},
+                     kFastVariantsOption,
                      {"--threads", "N", "compiled runtime: worker threads (exact mode: the results do not depend on N)"},
                      {"--check", "", "compiled runtime: compare every node with the reference evaluator; exit 1 if any differs"},
                      {"--inject-fault", "I", "testing --check: flip the lowest bit of instruction I's first output element"},

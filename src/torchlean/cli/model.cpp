@@ -17,7 +17,8 @@ namespace torchlean::cli {
 
 namespace {
 
-ir::Payload load_weights(const ir::Graph& g, const std::filesystem::path& path, const ir::Payload& base) {
+ir::Payload load_weights(const ir::Graph& g, const std::filesystem::path& path,
+                         const ir::Payload& base) {
   if (path.extension() == ".safetensors") {
     ir::Payload p = io::payload_from_safetensors(io::read_safetensors_file(path));
     for (const auto& [id, slots] : base)
@@ -25,7 +26,8 @@ ir::Payload load_weights(const ir::Graph& g, const std::filesystem::path& path, 
     return p;
   }
   if (path.extension() != ".json")
-    throw UserError(path.string() + ": weights must be .safetensors or .json (state dict or "
+    throw UserError(path.string() +
+                    ": weights must be .safetensors or .json (state dict or "
                     "torchlean_paramlist_bits_v1)");
   std::string text = io::read_file_text(path, "weights");
   // Only the top-level format tag decides; each reader validates its own schema.
@@ -37,7 +39,8 @@ ir::Payload load_weights(const ir::Graph& g, const std::filesystem::path& path, 
 
 }  // namespace
 
-const OptionSpec kBatchOption{"--batch", "N", "ONNX models: value of a symbolic batch dim of the inputs"};
+const OptionSpec kBatchOption{"--batch", "N",
+                              "ONNX models: value of a symbolic batch dim of the inputs"};
 
 LoadOptions load_options(const ParsedArgs& args) {
   LoadOptions o;
@@ -54,7 +57,8 @@ LoadOptions load_options(const ParsedArgs& args) {
 bool is_onnx_path(const std::filesystem::path& path) {
   const std::string name = path.filename().string();
   auto ends_with = [&](const std::string& suffix) {
-    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return name.size() >= suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
   return ends_with(".onnx") || ends_with(".onnx.gz");
 }
@@ -64,11 +68,12 @@ ir::Graph read_graph(const std::filesystem::path& path, const LoadOptions& optio
   return io::read_graph_json_file(path).graph;
 }
 
-Model load_model(const std::filesystem::path& graph_path, const std::optional<std::filesystem::path>& weights,
-                 const LoadOptions& options) {
+Model load_model(const std::filesystem::path& graph_path,
+                 const std::optional<std::filesystem::path>& weights, const LoadOptions& options) {
   if (is_onnx_path(graph_path)) {
     if (weights)
-      throw UserError(graph_path.filename().string() + ": an ONNX model carries its weights; --weights is for .json graphs");
+      throw UserError(graph_path.filename().string() +
+                      ": an ONNX model carries its weights; --weights is for .json graphs");
     io::OnnxModel m = io::import_onnx_file(graph_path, {options.batch});
     return Model{std::move(m.graph), std::move(m.payload)};
   }
@@ -77,6 +82,26 @@ Model load_model(const std::filesystem::path& graph_path, const std::optional<st
   if (weights) m.payload = load_weights(m.graph, *weights, m.payload);
   ir::check_payload(m.graph, m.payload);
   return m;
+}
+
+const OptionSpec kFastVariantsOption{
+    "--fast-variants", "V",
+    "with --mode fast: faster (default: a reordered kernel only where it beats the exact one on "
+    "this CPU) or all"};
+
+void parse_kernel_mode(const ParsedArgs& args, compile::CompileOptions& options) {
+  const std::string mode = args.get_or("--mode", "exact");
+  if (mode != "exact" && mode != "fast")
+    throw UsageError("--mode must be exact or fast, got '" + mode + "'");
+  options.mode = mode == "exact" ? runtime::KernelMode::exact : runtime::KernelMode::fast;
+  if (auto v = args.get("--fast-variants")) {
+    if (options.mode != runtime::KernelMode::fast)
+      throw UsageError("--fast-variants needs --mode fast");
+    if (*v != "faster" && *v != "all")
+      throw UsageError("--fast-variants must be faster or all, got '" + *v + "'");
+    options.fast_variants =
+        *v == "all" ? compile::FastVariants::all : compile::FastVariants::faster;
+  }
 }
 
 Semantics parse_semantics(const std::string& name) {
@@ -88,9 +113,12 @@ Semantics parse_semantics(const std::string& name) {
 
 std::string semantics_name(Semantics s) {
   switch (s) {
-    case Semantics::f32: return "f32";
-    case Semantics::f64: return "f64";
-    case Semantics::exact: return "exact";
+    case Semantics::f32:
+      return "f32";
+    case Semantics::f64:
+      return "f64";
+    case Semantics::exact:
+      return "exact";
   }
   return "?";
 }

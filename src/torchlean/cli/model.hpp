@@ -5,6 +5,7 @@
 #include <string>
 
 #include "torchlean/cli/args.hpp"
+#include "torchlean/compile/compile.hpp"
 #include "torchlean/core/tensor.hpp"
 #include "torchlean/ir/graph.hpp"
 #include "torchlean/ir/payload.hpp"
@@ -34,12 +35,18 @@ bool is_onnx_path(const std::filesystem::path& path);
 // be absent) or a torchlean.ir.v1 graph (checked) with, if given, its weights: .safetensors (keys
 // "<node_id>.<slot>"), TorchLean state-dict JSON ({"params", "meta"}) or
 // torchlean_paramlist_bits_v1 JSON. Parameters are assigned to the graph's parameterised nodes.
-Model load_model(const std::filesystem::path& graph_path, const std::optional<std::filesystem::path>& weights,
+Model load_model(const std::filesystem::path& graph_path,
+                 const std::optional<std::filesystem::path>& weights,
                  const LoadOptions& options = {});
 
 // The graph of a model file without the shape check (so `inspect` can report the checker's
 // verdict): JSON is parsed only; ONNX is imported (which checks it).
 ir::Graph read_graph(const std::filesystem::path& path, const LoadOptions& options = {});
+
+// The compiled runtime's --mode (exact|fast) and --fast-variants (faster|all) options, parsed
+// into `options` (UsageError on a bad value, or on --fast-variants without --mode fast).
+extern const OptionSpec kFastVariantsOption;
+void parse_kernel_mode(const ParsedArgs& args, compile::CompileOptions& options);
 
 // The scalar domains the reference evaluator runs in.
 enum class Semantics { f32, f64, exact };

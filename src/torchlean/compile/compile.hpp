@@ -8,6 +8,8 @@
 
 namespace torchlean::compile {
 
+enum class FastVariants : uint8_t { faster, all };
+
 struct CompileOptions {
   runtime::KernelMode mode = runtime::KernelMode::exact;
   bool fuse = true;          // fuse chains of elementwise ops into one instruction
@@ -16,6 +18,11 @@ struct CompileOptions {
   // Fast mode: GEMMs with fewer rows use the exact-order kernel (faster there than OpenBLAS,
   // whose row-major x . W^T with a handful of rows has no GEMV path). 0 forces fast GEMMs.
   int64_t fast_gemm_min_rows = 16;
+  // Fast mode: which reordered kernels to take. `faster`: only where they beat the exact-order
+  // kernel on this CPU (docs/runtime.md, "Fast mode's kernel choice"); an exact-order kernel
+  // is always a valid fast kernel (its bound is 0). `all`: every fast variant, e.g. to test the
+  // fast kernels and their bounds, or for programs whose text must not depend on the CPU.
+  FastVariants fast_variants = FastVariants::faster;
 };
 
 // The element-type-free lowering (what `inspect --program` prints). Checks the graph; the payload

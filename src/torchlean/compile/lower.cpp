@@ -23,6 +23,11 @@ using detail::pool_params;
 using detail::product;
 using ir::OpKind;
 using runtime::Instr;
+
+// Rows shorter than this are summed by the exact-order fold even in fast mode (see
+// fast_variant_pays): on LeNet's bias gradients, 10752 rows of 28 took 2.6 ms with the fast sum
+// and 0.09 ms with the serial fold.
+constexpr int64_t kFastSumMinLength = 1024;
 using runtime::Kernel;
 using runtime::KernelMode;
 using runtime::Slot;
@@ -202,6 +207,32 @@ class Lowering {
   KernelMode mode_for(Kernel k, OpKind op) const {
     return opt_.mode == KernelMode::fast && runtime::has_fast_variant(k, op) ? KernelMode::fast
                                                                              : KernelMode::exact;
+  }
+
+  // Whether fast mode should keep the fast variant of `in` (fast mode may always use an
+  // exact-order kernel: its bound is 0). Measured on this project's benchmarks
+  // (docs/performance.md): our AVX-512 exact-order GEMM beats the installed OpenBLAS, and for a
+  // handful of rows the exact small-m kernel beats it on any path (OpenBLAS's row-major
+  // x . W^T has no GEMV path); the fast sum's vector setup and bound check cost more than a
+  // short row's serial fold.
+  bool fast_variant_pays(const Instr& in) const {
+    if (in.kernel == Kernel::gemm &&
+        std::get<runtime::GemmParams>(in.params).m < opt_.fast_gemm_min_rows)
+      return false;
+    if (opt_.fast_variants == compile::FastVariants::all) return true;
+    switch (in.kernel) {
+      case Kernel::gemm:
+        return runtime::gemm_default_path() != runtime::GemmPath::avx512;
+      case Kernel::conv2d:
+      case Kernel::conv2d_nchw:
+        return runtime::gemm_default_path() != runtime::GemmPath::avx512;
+      case Kernel::sum:
+      case Kernel::reduce_sum:
+      case Kernel::reduce_mean:
+        return std::get<runtime::AxisParams>(in.params).len >= kFastSumMinLength;
+      default:
+        return true;
+    }
   }
 
   bool elementwise_exact(const ir::Node& n) const {
@@ -460,11 +491,7 @@ class Lowering {
       default:
         throw InternalError("lower: unhandled op " + std::string(ir::op_name(n.kind)));
     }
-    // For a handful of rows the exact-order small-m kernel beats OpenBLAS (bench_mlp: batch 1),
-    // and fast mode may always use an exact kernel (its bound is 0).
-    if (in.kernel == Kernel::gemm && in.mode == KernelMode::fast &&
-        std::get<runtime::GemmParams>(in.params).m < opt_.fast_gemm_min_rows)
-      in.mode = KernelMode::exact;
+    if (in.mode == KernelMode::fast && !fast_variant_pays(in)) in.mode = KernelMode::exact;
     in.out = value_slot(n);
     emit(std::move(in));
   }
