@@ -195,6 +195,8 @@ class Lowering {
   std::vector<int> uses_;  // number of parent references to each node
   std::vector<bool> is_output_;
   std::vector<int64_t> fused_into_;  // node -> the consumer whose chain absorbs it, or -1
+  std::vector<int64_t>
+      scalar_into_;  // broadcast node -> the consumer reading it as a scalar, or -1
 
   void count_uses() {
     uses_.assign(g_.nodes.size(), 0);
@@ -263,10 +265,35 @@ class Lowering {
         break;  // a chain is linear: it follows one operand (the first fusable one)
       }
     }
+    choose_scalar_operands();
+  }
+
+  // A broadcast of a one-element value whose only use is a binary step of a chain becomes that
+  // step's scalar operand (FusedStep::scalar) instead of a materialised array: the step reads the
+  // same value at every position. A chain starts from an array, so a first step keeps one.
+  void choose_scalar_operands() {
+    scalar_into_.assign(g_.nodes.size(), -1);
+    for (const ir::Node& c : g_.nodes) {
+      if (!elementwise_exact(c) || c.parents.size() != 2 || c.parents[0] == c.parents[1]) continue;
+      const bool continues_chain = absorbed(c.parents[0]) || absorbed(c.parents[1]);
+      for (size_t k : {1, 0}) {
+        const ir::Node& b = g_.node(c.parents[k]);
+        if ((b.kind == OpKind::broadcast || b.kind == OpKind::broadcast_to) &&
+            g_.node(b.parents[0]).shape.numel() == 1 && uses_[static_cast<size_t>(b.id)] == 1 &&
+            !is_output_[static_cast<size_t>(b.id)] && !absorbed(b.id) &&
+            (continues_chain || !scalar_operand(c.parents[1 - k])))
+          scalar_into_[static_cast<size_t>(b.id)] = c.id;
+      }
+    }
   }
 
   bool absorbed(int64_t id) const {
-    return !fused_into_.empty() && fused_into_[static_cast<size_t>(id)] >= 0;
+    return (!fused_into_.empty() && fused_into_[static_cast<size_t>(id)] >= 0) ||
+           (!scalar_into_.empty() && scalar_into_[static_cast<size_t>(id)] >= 0);
+  }
+
+  bool scalar_operand(int64_t id) const {
+    return !scalar_into_.empty() && scalar_into_[static_cast<size_t>(id)] >= 0;
   }
 
   int32_t add_slot(Slot s) {
@@ -509,7 +536,9 @@ class Lowering {
       chain.push_back(prev);
     }
     std::reverse(chain.begin(), chain.end());
-    if (chain.size() == 1) {
+    const bool has_scalar = std::any_of(last.parents.begin(), last.parents.end(),
+                                        [&](int64_t p) { return scalar_operand(p); });
+    if (chain.size() == 1 && !has_scalar) {
       Instr in = instr(last, kernel_of(last.kind));
       in.params = runtime::ElementwiseParams{last.kind, last.shape.numel()};
       in.out = value_slot(last);
@@ -521,8 +550,9 @@ class Lowering {
     in.mode = KernelMode::exact;
     runtime::FusedParams fp;
     fp.n = last.shape.numel();
+    // A scalar operand's input is the broadcast's one-element source.
     auto input_index = [&](int64_t node) {
-      const int32_t s = slot_of(node);
+      const int32_t s = slot_of(scalar_operand(node) ? g_.node(node).parents[0] : node);
       for (size_t i = 0; i < in.in.size(); ++i)
         if (in.in[i] == s) return static_cast<int32_t>(i);
       in.in.push_back(s);
@@ -534,13 +564,21 @@ class Lowering {
       runtime::FusedStep step;
       step.op = n.kind;
       if (i == 0) {
-        input_index(n.parents[0]);
-        if (n.parents.size() == 2) step.operand = input_index(n.parents[1]);
+        // The chain starts from array in0; a scalar first operand makes it op(operand, in0).
+        const bool scalar_first = n.parents.size() == 2 && scalar_operand(n.parents[0]);
+        input_index(n.parents[scalar_first ? 1 : 0]);
+        if (n.parents.size() == 2) {
+          step.value_first = !scalar_first;
+          step.operand = input_index(n.parents[scalar_first ? 0 : 1]);
+          step.scalar = scalar_operand(n.parents[scalar_first ? 0 : 1]);
+        }
       } else if (n.parents.size() == 2) {
         // One parent is the chain value (the previous chain node), the other an input.
         const bool first_is_value = n.parents[0] == chain[i - 1]->id;
+        const int64_t other = n.parents[first_is_value ? 1 : 0];
         step.value_first = first_is_value;
-        step.operand = input_index(n.parents[first_is_value ? 1 : 0]);
+        step.operand = input_index(other);
+        step.scalar = scalar_operand(other);
       }
       fp.steps.push_back(step);
     }

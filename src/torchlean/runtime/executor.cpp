@@ -52,7 +52,9 @@ ElementwiseChain elementwise_chain(const FusedParams& p) {
     } else {
       const std::optional<BinaryOp> b = binary_op_of(s.op);
       TL_INTERNAL_CHECK(b.has_value(), "fused step " + std::to_string(i) + " is not binary");
-      const ChainOperand other = ChainOperand::array(static_cast<uint8_t>(s.operand));
+      const auto index = static_cast<uint8_t>(s.operand);
+      const ChainOperand other =
+          s.scalar ? ChainOperand::scalar(index) : ChainOperand::array(index);
       chain.then(s.value_first ? ChainStep::of(*b, v, other) : ChainStep::of(*b, other, v));
     }
   }
@@ -138,7 +140,7 @@ Program<T>::Program(ProgramCode code, const ir::PayloadStore<T>& payload)
     TL_INTERNAL_CHECK(in.in.size() <= static_cast<size_t>(kMaxFusedInputs),
                       "Program: fused instruction i" + std::to_string(i) + " has too many inputs");
     chains_[i] = elementwise_chain(std::get<FusedParams>(in.params));
-    check_chain(chains_[i], static_cast<int>(in.in.size()), 0);
+    check_chain(chains_[i], static_cast<int>(in.in.size()), static_cast<int>(in.in.size()));
   }
   pool_ = std::make_unique<ThreadPool>(code_.threads);
 }
@@ -277,12 +279,20 @@ void Program<T>::run_instruction(size_t i) {
       const int64_t arrays = static_cast<int64_t>(ins.in.size());
       // One table of input pointers per chunk would need storage per task; instead each task
       // offsets the shared table's pointers into its own stack copy.
-      for (size_t k = 0; k < ins.in.size(); ++k) args_[k] = arg(k);
+      // Scalar operands are passed by value, indexed like the inputs (scalars[k] = in[k][0]).
+      T scalars[kMaxFusedInputs] = {};
+      bool is_scalar[kMaxFusedInputs] = {};
+      for (const FusedStep& s : p.steps)
+        if (s.scalar) is_scalar[s.operand] = true;
+      for (size_t k = 0; k < ins.in.size(); ++k) {
+        args_[k] = arg(k);
+        if (is_scalar[k]) scalars[k] = args_[k][0];
+      }
       const T* const* base = args_.data();
       for_chunks(pool, p.n, [&](int64_t s, int64_t e) {
         const T* local[kMaxFusedInputs];
-        for (int64_t k = 0; k < arrays; ++k) local[k] = base[k] + s;
-        chain_run<T>(chain, local, nullptr, out + s, e - s);
+        for (int64_t k = 0; k < arrays; ++k) local[k] = is_scalar[k] ? base[k] : base[k] + s;
+        chain_run<T>(chain, local, scalars, out + s, e - s);
       });
       break;
     }

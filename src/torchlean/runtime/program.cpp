@@ -126,14 +126,15 @@ std::string params_text(const Instr& in) {
           for (size_t i = 0; i < p.steps.size(); ++i) {
             const FusedStep& s = p.steps[i];
             os << (i ? "; " : "") << ir::op_name(s.op);
-            if (i == 0)
-              os << (s.operand >= 0 ? "(in0, in" + std::to_string(s.operand) + ")" : "(in0)");
-            else if (s.operand < 0)
-              os << "(v)";
+            // A scalar operand reads as "in2[0]": element 0 at every position.
+            const std::string operand = "in" + std::to_string(s.operand) + (s.scalar ? "[0]" : "");
+            const std::string value = i == 0 ? "in0" : "v";
+            if (s.operand < 0)
+              os << "(" << value << ")";
             else if (s.value_first)
-              os << "(v, in" << s.operand << ")";
+              os << "(" << value << ", " << operand << ")";
             else
-              os << "(in" << s.operand << ", v)";
+              os << "(" << operand << ", " << value << ")";
           }
           os << "]";
         } else if constexpr (std::is_same_v<P, GemmParams>) {

@@ -127,11 +127,13 @@ struct FusedStep {
   ir::OpKind op = ir::OpKind::relu;
   int32_t operand = -1;  // index into the instruction's inputs for a binary step; -1 for unary
   bool value_first = true;
+  bool scalar = false;  // the operand input holds one element, read at every position
 };
 // The longest elementwise chain fused into one instruction, and so its most inputs.
 inline constexpr int kMaxFusedSteps = 8;
 inline constexpr int kMaxFusedInputs = kMaxFusedSteps + 1;
-// The chain starts from op(in[0]) (a unary first op) or op(in[0], in[operand]) (a binary one).
+// The chain starts from op(in[0]) (a unary first op) or op(in[0], in[operand]) (a binary one;
+// op(in[operand], in[0]) when its value_first is false).
 struct FusedParams {
   std::vector<FusedStep> steps;
   int64_t n = 0;
