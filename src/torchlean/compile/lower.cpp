@@ -3,6 +3,7 @@
 // (reshape, flatten, detach), payload bound as param slots, graph outputs written in place.
 // The memory plan (memory_plan.cpp) then places the arena slots.
 #include <algorithm>
+#include <set>
 #include <string>
 
 #include "torchlean/compile/compile.hpp"
@@ -195,8 +196,9 @@ class Lowering {
   std::vector<int> uses_;  // number of parent references to each node
   std::vector<bool> is_output_;
   std::vector<int64_t> fused_into_;  // node -> the consumer whose chain absorbs it, or -1
-  std::vector<int64_t>
-      scalar_into_;  // broadcast node -> the consumer reading it as a scalar, or -1
+  // node -> bit k set when parents[k], a broadcast of one element, is read as a scalar
+  std::vector<uint8_t> scalar_reads_;
+  std::vector<bool> scalar_only_;  // broadcast node read as a scalar by every use: no array
 
   void count_uses() {
     uses_.assign(g_.nodes.size(), 0);
@@ -268,32 +270,69 @@ class Lowering {
     choose_scalar_operands();
   }
 
-  // A broadcast of a one-element value whose only use is a binary step of a chain becomes that
-  // step's scalar operand (FusedStep::scalar) instead of a materialised array: the step reads the
-  // same value at every position. A chain starts from an array, so a first step keeps one.
+  // A broadcast of a one-element value that a consumer reads as a scalar operand (an
+  // optimizer's lr * g, relu's backward where(x > 0, g, 0)) needs no array: the consumer reads the
+  // source's element at every position, which is the broadcast's value there, so the bits are the
+  // same. Consumers that can: a binary step of an exact elementwise chain (a chain starts from an
+  // array, so its first step keeps one array operand), compare's second operand and where's
+  // second and third. A broadcast all of whose uses read it so is not materialised.
   void choose_scalar_operands() {
-    scalar_into_.assign(g_.nodes.size(), -1);
+    scalar_reads_.assign(g_.nodes.size(), 0);
+    scalar_only_.assign(g_.nodes.size(), false);
+    std::vector<int64_t> scalar_uses(g_.nodes.size(), 0);
+    auto one_element_broadcast = [&](int64_t id) {
+      const ir::Node& b = g_.node(id);
+      return (b.kind == OpKind::broadcast || b.kind == OpKind::broadcast_to) &&
+             g_.node(b.parents[0]).shape.numel() == 1;
+    };
     for (const ir::Node& c : g_.nodes) {
-      if (!elementwise_exact(c) || c.parents.size() != 2 || c.parents[0] == c.parents[1]) continue;
-      const bool continues_chain = absorbed(c.parents[0]) || absorbed(c.parents[1]);
-      for (size_t k : {1, 0}) {
-        const ir::Node& b = g_.node(c.parents[k]);
-        if ((b.kind == OpKind::broadcast || b.kind == OpKind::broadcast_to) &&
-            g_.node(b.parents[0]).shape.numel() == 1 && uses_[static_cast<size_t>(b.id)] == 1 &&
-            !is_output_[static_cast<size_t>(b.id)] && !absorbed(b.id) &&
-            (continues_chain || !scalar_operand(c.parents[1 - k])))
-          scalar_into_[static_cast<size_t>(b.id)] = c.id;
+      std::vector<size_t> positions;
+      const bool binary_step = elementwise_exact(c) && c.parents.size() == 2;
+      if (binary_step)
+        positions = {1, 0};
+      else if (c.kind == OpKind::compare)
+        positions = {1};
+      else if (c.kind == OpKind::where)
+        positions = {1, 2};
+      const bool distinct_parents =
+          std::set<int64_t>(c.parents.begin(), c.parents.end()).size() == c.parents.size();
+      if (positions.empty() || !distinct_parents) continue;
+      const bool continues_chain = std::any_of(c.parents.begin(), c.parents.end(), [&](int64_t p) {
+        return fused_into_[static_cast<size_t>(p)] == c.id;
+      });
+      uint8_t& bits = scalar_reads_[static_cast<size_t>(c.id)];
+      for (size_t k : positions) {
+        const int64_t p = c.parents[k];
+        if (!one_element_broadcast(p)) continue;
+        if (binary_step && !continues_chain && (bits & (1u << (1 - k)))) continue;
+        bits = static_cast<uint8_t>(bits | (1u << k));
+        ++scalar_uses[static_cast<size_t>(p)];
       }
+    }
+    for (const ir::Node& n : g_.nodes) {
+      const size_t id = static_cast<size_t>(n.id);
+      scalar_only_[id] = scalar_uses[id] > 0 && scalar_uses[id] == uses_[id] && !is_output_[id];
     }
   }
 
   bool absorbed(int64_t id) const {
     return (!fused_into_.empty() && fused_into_[static_cast<size_t>(id)] >= 0) ||
-           (!scalar_into_.empty() && scalar_into_[static_cast<size_t>(id)] >= 0);
+           (!scalar_only_.empty() && scalar_only_[static_cast<size_t>(id)]);
   }
 
-  bool scalar_operand(int64_t id) const {
-    return !scalar_into_.empty() && scalar_into_[static_cast<size_t>(id)] >= 0;
+  // Whether node n reads its k-th parent as a scalar (see choose_scalar_operands).
+  bool scalar_read(const ir::Node& n, size_t k) const {
+    return !scalar_reads_.empty() && (scalar_reads_[static_cast<size_t>(n.id)] >> k) & 1u;
+  }
+  uint8_t scalar_reads(const ir::Node& n) const {
+    return scalar_reads_.empty() ? 0 : scalar_reads_[static_cast<size_t>(n.id)];
+  }
+
+  // The slot an instruction reads for n's k-th parent: a scalar read takes the broadcast's
+  // one-element source.
+  int32_t operand_slot(const ir::Node& n, size_t k) const {
+    const int64_t p = n.parents[k];
+    return slot_of(scalar_read(n, k) ? g_.node(p).parents[0] : p);
   }
 
   int32_t add_slot(Slot s) {
@@ -342,7 +381,7 @@ class Lowering {
     in.kernel = k;
     in.mode = mode_for(k, n.kind);
     in.nodes = {n.id};
-    for (int64_t p : n.parents) in.in.push_back(slot_of(p));
+    for (size_t k = 0; k < n.parents.size(); ++k) in.in.push_back(operand_slot(n, k));
     return in;
   }
 
@@ -393,7 +432,7 @@ class Lowering {
       case OpKind::clamp:
       case OpKind::compare:
       case OpKind::where:
-        in.params = runtime::MapParams{n.kind, n.shape.numel(), n.attrs};
+        in.params = runtime::MapParams{n.kind, n.shape.numel(), n.attrs, scalar_reads(n)};
         break;
       case OpKind::conv2d_nchw: {
         const Shape& w = g_.node(n.parents[1]).shape;
@@ -536,9 +575,7 @@ class Lowering {
       chain.push_back(prev);
     }
     std::reverse(chain.begin(), chain.end());
-    const bool has_scalar = std::any_of(last.parents.begin(), last.parents.end(),
-                                        [&](int64_t p) { return scalar_operand(p); });
-    if (chain.size() == 1 && !has_scalar) {
+    if (chain.size() == 1 && scalar_reads(last) == 0) {
       Instr in = instr(last, kernel_of(last.kind));
       in.params = runtime::ElementwiseParams{last.kind, last.shape.numel()};
       in.out = value_slot(last);
@@ -550,9 +587,8 @@ class Lowering {
     in.mode = KernelMode::exact;
     runtime::FusedParams fp;
     fp.n = last.shape.numel();
-    // A scalar operand's input is the broadcast's one-element source.
-    auto input_index = [&](int64_t node) {
-      const int32_t s = slot_of(scalar_operand(node) ? g_.node(node).parents[0] : node);
+    auto input_index = [&](const ir::Node& n, size_t k) {
+      const int32_t s = operand_slot(n, k);
       for (size_t i = 0; i < in.in.size(); ++i)
         if (in.in[i] == s) return static_cast<int32_t>(i);
       in.in.push_back(s);
@@ -565,20 +601,21 @@ class Lowering {
       step.op = n.kind;
       if (i == 0) {
         // The chain starts from array in0; a scalar first operand makes it op(operand, in0).
-        const bool scalar_first = n.parents.size() == 2 && scalar_operand(n.parents[0]);
-        input_index(n.parents[scalar_first ? 1 : 0]);
+        const bool scalar_first = scalar_read(n, 0);
+        input_index(n, scalar_first ? 1 : 0);
         if (n.parents.size() == 2) {
+          const size_t k = scalar_first ? 0 : 1;
           step.value_first = !scalar_first;
-          step.operand = input_index(n.parents[scalar_first ? 0 : 1]);
-          step.scalar = scalar_operand(n.parents[scalar_first ? 0 : 1]);
+          step.operand = input_index(n, k);
+          step.scalar = scalar_read(n, k);
         }
       } else if (n.parents.size() == 2) {
         // One parent is the chain value (the previous chain node), the other an input.
         const bool first_is_value = n.parents[0] == chain[i - 1]->id;
-        const int64_t other = n.parents[first_is_value ? 1 : 0];
+        const size_t k = first_is_value ? 1 : 0;
         step.value_first = first_is_value;
-        step.operand = input_index(other);
-        step.scalar = scalar_operand(other);
+        step.operand = input_index(n, k);
+        step.scalar = scalar_read(n, k);
       }
       fp.steps.push_back(step);
     }

@@ -6,8 +6,11 @@
 #include "torchlean/runtime/map_kernels.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <type_traits>
 
 #include "torchlean/core/error.hpp"
 #include "torchlean/runtime/vmath.hpp"
@@ -64,12 +67,16 @@ int64_t map_domain_error(const MapParams& p, const T* x, int64_t n) {
 
 template <class T>
 void map_exact(const MapParams& p, const T* const* in, T* y, int64_t begin, int64_t end) {
+  using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;  // T's bits
   const T* x = in[0];
   alignas(64) T e[kBlock];
   switch (p.op) {
     case ir::OpKind::leaky_relu: {  // x >= 0 ? x : alpha * x
       const T alpha = attr<T>(std::get<ir::LeakyReluAttrs>(p.attrs).alpha);
-      for (int64_t i = begin; i < end; ++i) y[i] = x[i] >= T(0) ? x[i] : canon(alpha * x[i]);
+      for (int64_t i = begin; i < end; ++i) {
+        const T scaled = canon(alpha * x[i]);  // computed either way, so the loop is branchless
+        y[i] = x[i] >= T(0) ? x[i] : scaled;
+      }
       return;
     }
     case ir::OpKind::clamp: {  // minimum(maximum(x, lo), hi), a bound only when set and finite
@@ -88,8 +95,16 @@ void map_exact(const MapParams& p, const T* const* in, T* y, int64_t begin, int6
     case ir::OpKind::compare: {  // 1 where a cmp b, else +0
       const std::string& c = std::get<ir::CompareAttrs>(p.attrs).cmp;
       const T* b = in[1];
-      auto run = [&](auto pred) {
-        for (int64_t i = begin; i < end; ++i) y[i] = pred(x[i], b[i]) ? T(1) : T(0);
+      auto run = [&](auto pred) {  // 1's bits under an all-ones or all-zeros mask: vectorises
+        const U one = std::bit_cast<U>(T(1));
+        if (p.scalar_inputs & 2u) {
+          const T b0 = b[0];
+          for (int64_t i = begin; i < end; ++i)
+            y[i] = std::bit_cast<T>(one & (U(0) - U(pred(x[i], b0))));
+          return;
+        }
+        for (int64_t i = begin; i < end; ++i)
+          y[i] = std::bit_cast<T>(one & (U(0) - U(pred(x[i], b[i]))));
       };
       if (c == "lt")
         run([](T u, T v) { return u < v; });
@@ -108,8 +123,34 @@ void map_exact(const MapParams& p, const T* const* in, T* y, int64_t begin, int6
       return;
     }
     case ir::OpKind::where: {  // c != 0 ? a : b, the chosen value's bits unchanged
+      // A bit select rather than a branch: the condition is data, often random (relu masks).
       const T *a = in[1], *b = in[2];
-      for (int64_t i = begin; i < end; ++i) y[i] = x[i] != T(0) ? a[i] : b[i];
+      auto select = [&](auto a_at, auto b_at) {
+        for (int64_t i = begin; i < end; ++i) {
+          const U m = U(0) - U(x[i] != T(0));
+          y[i] =
+              std::bit_cast<T>((std::bit_cast<U>(a_at(i)) & m) | (std::bit_cast<U>(b_at(i)) & ~m));
+        }
+      };
+      const T a0 = p.scalar_inputs & 2u ? a[0] : T(0), b0 = p.scalar_inputs & 4u ? b[0] : T(0);
+      auto array_a = [&](int64_t i) { return a[i]; };
+      auto array_b = [&](int64_t i) { return b[i]; };
+      auto scalar_a = [&](int64_t) { return a0; };
+      auto scalar_b = [&](int64_t) { return b0; };
+      switch (p.scalar_inputs & 6u) {
+        case 0:
+          select(array_a, array_b);
+          break;
+        case 2:
+          select(scalar_a, array_b);
+          break;
+        case 4:
+          select(array_a, scalar_b);
+          break;
+        default:
+          select(scalar_a, scalar_b);
+          break;
+      }
       return;
     }
     case ir::OpKind::silu:  // x * sigmoid(x)

@@ -25,4 +25,19 @@ template <class T>
 void avg_pool2d_nchw_grad_exact(const PoolNchwParams& p, const T* g, T* dx, int64_t plane_begin,
                                 int64_t plane_end);
 
+namespace detail {
+// Internal: the binary32 2x2 stride-2 max-pooling kernels of pool_nchw_avx512.cpp, over a
+// rectangle of `rows` x n windows lying inside the input: x points at the first window's top-left
+// cell (row pitch in_w), y and g at its output (row pitch out_w), dx at the cell x points at.
+// max_2x2s2 writes the maxima; max_grad_2x2s2 writes all 2*rows x 2n cells of dx: canon(+0 + g)
+// at each window's first maximiser, +0 at its other cells.
+struct PoolKernels {
+  void (*max_2x2s2)(const float* x, int64_t in_w, float* y, int64_t out_w, int64_t rows, int64_t n);
+  void (*max_grad_2x2s2)(const float* x, const float* g, float* dx, int64_t in_w, int64_t out_w,
+                         int64_t rows, int64_t n);
+};
+// nullptr when pool_nchw_avx512.cpp was built without AVX-512.
+const PoolKernels* pool_kernels_avx512();
+}  // namespace detail
+
 }  // namespace torchlean::runtime

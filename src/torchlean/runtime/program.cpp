@@ -155,6 +155,8 @@ std::string params_text(const Instr& in) {
           os << ir::op_name(p.op) << " n=" << p.n;
           const std::string a = ir::attrs_to_string(p.attrs);
           if (!a.empty()) os << " " << a;
+          for (int k = 0; k < 8; ++k)
+            if ((p.scalar_inputs >> k) & 1) os << " in" << k << "[0]";
         } else if constexpr (std::is_same_v<P, ConvNchwParams>) {
           const ConvNchwGeometry& g = p.geom;
           os << "in=(" << g.batch << "," << g.in_c << "," << g.in_h << "," << g.in_w << ") out=("

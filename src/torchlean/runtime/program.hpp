@@ -180,6 +180,9 @@ struct MapParams {
   ir::OpKind op = ir::OpKind::pow_const;
   int64_t n = 0;
   ir::Attrs attrs;
+  // Bit k: input k holds one element, read at every position (compare's second input, where's
+  // second and third; the compiler's scalar operands, docs/runtime.md "Fusion").
+  uint8_t scalar_inputs = 0;
 };
 struct ConvNchwParams {
   ConvNchwGeometry geom;
