@@ -4,11 +4,13 @@
 // process's peak RSS (getrusage) is that contender's; scripts call it once per contender.
 //
 //   bench_train mlp|lenet ours-fast|ours-exact|libtorch [--threads N] [--steps N] [--reps N]
+//               [--profile]
 //
 // Prints one markdown row: model, contender, threads, best and median ms per step over the
 // repetitions (each the mean of --steps steps after one warm-up step), peak RSS in MiB, and the
 // peak minus the RSS before the contender was set up (its own memory, without the libraries).
-// bench/train_torch.py measures python3-torch the same way.
+// With --profile (ours only) it first prints each instruction's mean time in the step, costliest
+// first. bench/train_torch.py measures python3-torch the same way.
 #include <sys/resource.h>
 #include <torch/torch.h>
 #include <unistd.h>
@@ -154,22 +156,28 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr,
                  "usage: bench_train mlp|lenet ours-fast|ours-exact|libtorch [--threads N] "
-                 "[--steps N] [--reps N]\n");
+                 "[--steps N] [--reps N] [--profile]\n");
     return 2;
   }
   o.model = argv[1];
   o.contender = argv[2];
-  for (int i = 3; i < argc && !std::strcmp(argv[i], "--profile"); ++i) o.profile = true;
-  for (int i = 3 + (o.profile ? 1 : 0); i + 1 < argc; i += 2) {
-    const int v = std::atoi(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--threads"))
-      o.threads = v;
-    else if (!std::strcmp(argv[i], "--steps"))
-      o.steps = v;
-    else if (!std::strcmp(argv[i], "--reps"))
-      o.reps = v;
+  bool bad = false;
+  for (int i = 3; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--profile")) {
+      o.profile = true;
+      continue;
+    }
+    int* target = !std::strcmp(argv[i], "--threads") ? &o.threads
+                  : !std::strcmp(argv[i], "--steps") ? &o.steps
+                  : !std::strcmp(argv[i], "--reps")  ? &o.reps
+                                                     : nullptr;
+    if (target == nullptr || i + 1 == argc) {
+      bad = true;
+      break;
+    }
+    *target = std::atoi(argv[++i]);
   }
-  if ((o.model != "mlp" && o.model != "lenet") ||
+  if (bad || (o.model != "mlp" && o.model != "lenet") ||
       (o.contender != "ours-fast" && o.contender != "ours-exact" && o.contender != "libtorch") ||
       o.threads < 1 || o.steps < 1 || o.reps < 1) {
     std::fprintf(stderr, "bench_train: bad arguments\n");

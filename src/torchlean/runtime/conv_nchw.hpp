@@ -13,8 +13,14 @@
 // pool-size tasks, task t using workspace block t and single-threaded GEMMs; otherwise items run
 // in order with pool-threaded GEMMs. Each output element is computed by one task with the same
 // sequence of roundings either way, so the bits do not depend on the thread count.
+//
+// Exact with stride 1 on AVX-512 (conv_nchw_avx512.cpp): a plane kernel instead, each output's
+// accumulator held in a register while it folds (ic, kh, kw) in the same order over a zero-padded
+// copy of x (padding taps are the multiplied +0 above); tasks are blocks of output planes.
 #pragma once
 #include <cstdint>
+
+#include "torchlean/runtime/gemm.hpp"
 
 namespace torchlean::runtime {
 
@@ -48,6 +54,12 @@ int64_t conv_nchw_workspace_elems(const ConvNchwGeometry& g, int threads);
 template <class T>
 void conv2d_nchw_exact(const ConvNchwGeometry& g, const T* x, const T* w, const T* bias, T* y,
                        T* workspace, ThreadPool* pool);
+// The exact kernels on a chosen path (a test and benchmark hook; every path gives the same bits):
+// avx512 runs the vector kernels where they apply, every path runs its GEMMs on that path.
+// Throws UserError when the CPU does not support it. The default path is gemm_default_path().
+template <class T>
+void conv2d_nchw_exact(const ConvNchwGeometry& g, const T* x, const T* w, const T* bias, T* y,
+                       T* workspace, ThreadPool* pool, GemmPath path);
 template <class T>
 void conv2d_nchw_fast(const ConvNchwGeometry& g, const T* x, const T* w, const T* bias, T* y,
                       T* workspace, ThreadPool* pool);
@@ -62,6 +74,56 @@ namespace detail {
 // x[ic, oh*sh - pt + kh*dh, ow*sw - pl + kw*dw] of group_x (the group's first channel), or +0.
 template <class T>
 void conv_nchw_im2col_row(const ConvNchwGeometry& g, const T* group_x, int64_t r, T* dst);
+
+// AVX-512F kernels (conv_nchw_avx512.cpp); call only when gemm_path_supported(avx512).
+// The plane kernels (stride 1) compute `outs` <= kPlaneChannels planes of one image at once.
+inline constexpr int kPlaneChannels = 3;
+// conv2d_nchw: y planes o0 .. o0 + outs - 1 of image n (one group q). xpad holds the group's
+// channels of image n zero-padded: Cg planes of padded_h = H + pt + pb rows, `stride` elements a
+// row, row pt + ih holding x[ih] from column pl, +0 elsewhere; stride >= round_up(oW, 16) +
+// (kW-1)*dw. w points at w[o0, 0, 0, 0], bias at bias[o0] or is null, y at plane (n, o0).
+template <class T>
+void conv_nchw_forward_planes_avx512(const ConvNchwGeometry& g, const T* xpad, int64_t padded_h,
+                                     int64_t stride, const T* w, const T* bias, T* y, int64_t outs);
+// conv2d_nchw, binary32, stride 1, many output channels: outputs (n, o0 .. o0 + outs - 1, oh, all
+// ow), outs <= 16, lanes over the channels. xpad and stride as above; wt holds the group's weight
+// transposed, row (ic, kh, kw) = w[o0 + j, ic, kh, kw] at lane j of a lanes_o-wide row, +0 past
+// the group; bias at bias[o0] or null; y at plane (n, o0).
+void conv_nchw_forward_channels_avx512(const ConvNchwGeometry& g, const float* xpad,
+                                       int64_t padded_h, int64_t stride, const float* wt,
+                                       int64_t lanes_o, const float* bias, float* y, int64_t outs,
+                                       int64_t oh);
+// grad_weight: the operands, x zero-padded to (N, C, Hp, Wp) = (N, C, H + pt + pb, W + pl + pr)
+// (x itself without padding) and gy transposed per group to gyt (groups, N, oH*oW, lanes_o),
+// lanes_o = Og rounded up to 16, gyt[q, n, p, o] = gy[n, q*Og + o, p] and +0 past Og.
+template <class T>
+struct GradWeightLayout {
+  const T* xpad = nullptr;
+  int64_t padded_h = 0, padded_w = 0, image = 0;  // image = C*Hp*Wp
+  const T* gyt = nullptr;
+  int64_t lanes_o = 0;
+};
+// Vector lanes of the AVX-512 kernels, and the most weight rows one grad_weight block holds.
+template <class T>
+inline constexpr int64_t kAvx512Lanes = 64 / sizeof(T);
+inline constexpr int kGradWeightRows = 28;
+// gyt's rows for one (group, image), binary32: dst[p*lanes_o + o] = src[o*cols + p] for
+// o < planes, +0 for planes <= o < lanes_o (a multiple of 16).
+void conv_nchw_transpose_gy_avx512(const float* src, int64_t planes, int64_t cols, int64_t lanes_o,
+                                   float* dst);
+// dw[q*Og + o0 + j, r0 + r] for j < min(lanes, Og - o0), r < rows <= kGradWeightRows (rows of
+// the group's (Cg*kH*kW)-wide weight block), each the full fold over (n, oh, ow).
+template <class T>
+void conv_nchw_grad_weight_block_avx512(const ConvNchwGeometry& g, const GradWeightLayout<T>& l,
+                                        int64_t q, int64_t o0, int64_t r0, int64_t rows, T* dw);
+// grad_input, finite weights: dx planes c0 .. c0 + outs - 1 of image n (one group q). gpad holds
+// the group's gy planes zero-padded: Og planes of H + (kH-1)*dh rows, `stride` elements a row,
+// row t, column j holding gy[n, q*Og + o, t + pt - (kH-1)*dh, j + pl - (kW-1)*dw] where that is
+// inside the output and +0 elsewhere; stride >= round_up(W, 16) + (kW-1)*dw. w points at
+// w[q*Og, c0 - q*Cg, 0, 0], dx at plane (n, c0).
+template <class T>
+void conv_nchw_grad_input_planes_avx512(const ConvNchwGeometry& g, const T* gpad, int64_t stride,
+                                        const T* w, T* dx, int64_t outs);
 }  // namespace detail
 
 // The gradient-only ops, exact order (reference: ops/conv_pool_nchw.cpp; orders and their GEMM
@@ -72,9 +134,15 @@ int64_t conv_nchw_grad_weight_workspace_elems(const ConvNchwGeometry& g);
 template <class T>
 void conv2d_nchw_grad_input_exact(const ConvNchwGeometry& g, const T* gy, const T* w, T* dx,
                                   T* workspace, ThreadPool* pool);
+template <class T>
+void conv2d_nchw_grad_input_exact(const ConvNchwGeometry& g, const T* gy, const T* w, T* dx,
+                                  T* workspace, ThreadPool* pool, GemmPath path);
 // dw (O, C/groups, kH, kW) from x and gy.
 template <class T>
 void conv2d_nchw_grad_weight_exact(const ConvNchwGeometry& g, const T* x, const T* gy, T* dw,
                                    T* workspace, ThreadPool* pool);
+template <class T>
+void conv2d_nchw_grad_weight_exact(const ConvNchwGeometry& g, const T* x, const T* gy, T* dw,
+                                   T* workspace, ThreadPool* pool, GemmPath path);
 
 }  // namespace torchlean::runtime
