@@ -24,15 +24,15 @@ using detail::pool_params;
 using detail::product;
 using ir::OpKind;
 using runtime::Instr;
+using runtime::Kernel;
+using runtime::KernelMode;
+using runtime::Slot;
+using runtime::SlotKind;
 
 // Rows shorter than this are summed by the exact-order fold even in fast mode (see
 // fast_variant_pays): on LeNet's bias gradients, 10752 rows of 28 took 2.6 ms with the fast sum
 // and 0.09 ms with the serial fold.
 constexpr int64_t kFastSumMinLength = 1024;
-using runtime::Kernel;
-using runtime::KernelMode;
-using runtime::Slot;
-using runtime::SlotKind;
 
 bool is_unary_elementwise(OpKind k) {
   switch (k) {
@@ -226,7 +226,6 @@ class Lowering {
     if (opt_.fast_variants == compile::FastVariants::all) return true;
     switch (in.kernel) {
       case Kernel::gemm:
-        return runtime::gemm_default_path() != runtime::GemmPath::avx512;
       case Kernel::conv2d:
       case Kernel::conv2d_nchw:
         return runtime::gemm_default_path() != runtime::GemmPath::avx512;
