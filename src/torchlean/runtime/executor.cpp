@@ -134,12 +134,17 @@ Program<T>::Program(ProgramCode code, const ir::PayloadStore<T>& payload)
   for (const Instr& in : code_.instrs) max_inputs = std::max(max_inputs, in.in.size());
   args_.assign(max_inputs, nullptr);
   chains_.resize(code_.instrs.size());
+  scalar_inputs_.assign(code_.instrs.size(), 0);
   for (size_t i = 0; i < code_.instrs.size(); ++i) {
     const Instr& in = code_.instrs[i];
     if (in.kernel != Kernel::fused) continue;
     TL_INTERNAL_CHECK(in.in.size() <= static_cast<size_t>(kMaxFusedInputs),
                       "Program: fused instruction i" + std::to_string(i) + " has too many inputs");
-    chains_[i] = elementwise_chain(std::get<FusedParams>(in.params));
+    const auto& fp = std::get<FusedParams>(in.params);
+    chains_[i] = elementwise_chain(fp);
+    for (const FusedStep& s : fp.steps)
+      if (s.scalar)
+        scalar_inputs_[i] = static_cast<uint16_t>(scalar_inputs_[i] | (1u << s.operand));
     check_chain(chains_[i], static_cast<int>(in.in.size()), static_cast<int>(in.in.size()));
   }
   pool_ = std::make_unique<ThreadPool>(code_.threads);
@@ -280,18 +285,16 @@ void Program<T>::run_instruction(size_t i) {
       // One table of input pointers per chunk would need storage per task; instead each task
       // offsets the shared table's pointers into its own stack copy.
       // Scalar operands are passed by value, indexed like the inputs (scalars[k] = in[k][0]).
+      const uint16_t scalar = scalar_inputs_[i];
       T scalars[kMaxFusedInputs] = {};
-      bool is_scalar[kMaxFusedInputs] = {};
-      for (const FusedStep& s : p.steps)
-        if (s.scalar) is_scalar[s.operand] = true;
       for (size_t k = 0; k < ins.in.size(); ++k) {
         args_[k] = arg(k);
-        if (is_scalar[k]) scalars[k] = args_[k][0];
+        if ((scalar >> k) & 1u) scalars[k] = args_[k][0];
       }
       const T* const* base = args_.data();
       for_chunks(pool, p.n, [&](int64_t s, int64_t e) {
         const T* local[kMaxFusedInputs];
-        for (int64_t k = 0; k < arrays; ++k) local[k] = is_scalar[k] ? base[k] : base[k] + s;
+        for (int64_t k = 0; k < arrays; ++k) local[k] = (scalar >> k) & 1u ? base[k] : base[k] + s;
         chain_run<T>(chain, local, scalars, out + s, e - s);
       });
       break;

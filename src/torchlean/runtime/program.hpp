@@ -288,6 +288,7 @@ class Program {
   std::vector<T*> ptrs_;                  // slot -> storage, refreshed by bind()
   std::vector<const T*> args_;            // scratch for an instruction's input pointers
   std::vector<ElementwiseChain> chains_;  // per instruction: the kernel chain of a fused one
+  std::vector<uint16_t> scalar_inputs_;   // per fused instruction: bit k, input k is a scalar
   std::unique_ptr<ThreadPool> pool_;
   int64_t fault_instr_ = -1, fault_element_ = 0;
   int fault_bit_ = 0;
